@@ -1,0 +1,579 @@
+// RESP, the REdis Serialization Protocol: the request parser a server needs, the reply
+// encoder for RESP2 and RESP3, and a reply parser for the client side (tests, replicas,
+// the capstone's load generator).
+//
+// Strings are binary-safe "latin1" strings: one JavaScript char per byte, so every byte
+// sequence round-trips unchanged and no UTF-8 decoding ever happens. Spec:
+// https://redis.io/docs/latest/develop/reference/protocol-spec/
+
+// ---------------------------------------------------------------------------------------
+// Values
+
+/** A RESP value, shaped as Redis 7 sends it. RESP3-only types fall back to RESP2 shapes. */
+export type RespValue =
+  | { type: 'simple'; value: string }
+  | { type: 'error'; message: string } // the whole line after '-', e.g. "ERR syntax error"
+  | { type: 'integer'; value: number | bigint }
+  | { type: 'bulk'; value: string | null } // null: RESP2 "$-1", RESP3 "_"
+  | { type: 'array'; items: RespValue[] | null } // null: RESP2 "*-1", RESP3 "_"
+  | { type: 'map'; entries: Array<[RespValue, RespValue]> } // RESP2: flat array k1 v1 k2 v2
+  | { type: 'set'; items: RespValue[] } // RESP2: array
+  | { type: 'double'; value: number } // RESP2: bulk string
+  | { type: 'boolean'; value: boolean } // RESP2: integer 1 or 0
+  | { type: 'verbatim'; format: string; text: string } // RESP2: bulk string of text
+  | { type: 'push'; items: RespValue[] }; // RESP2: array
+
+export type ProtocolVersion = 2 | 3;
+
+export const simple = (value: string): RespValue => ({ type: 'simple', value });
+export const error = (message: string): RespValue => ({ type: 'error', message });
+export const integer = (value: number | bigint): RespValue => ({ type: 'integer', value });
+export const bulk = (value: string | null): RespValue => ({ type: 'bulk', value });
+export const array = (items: RespValue[] | null): RespValue => ({ type: 'array', items });
+export const map = (entries: Array<[RespValue, RespValue]>): RespValue => ({ type: 'map', entries });
+export const set = (items: RespValue[]): RespValue => ({ type: 'set', items });
+export const double = (value: number): RespValue => ({ type: 'double', value });
+export const boolean = (value: boolean): RespValue => ({ type: 'boolean', value });
+export const verbatim = (text: string, format = 'txt'): RespValue => ({ type: 'verbatim', format, text });
+export const push = (items: RespValue[]): RespValue => ({ type: 'push', items });
+
+export const OK = simple('OK');
+export const NULL_BULK = bulk(null);
+export const NULL_ARRAY = array(null);
+export const bulks = (values: Array<string | null>): RespValue => array(values.map(bulk));
+
+// ---------------------------------------------------------------------------------------
+// Requests
+
+/** Redis's limits for what a client may send (networking.c). */
+export const LIMITS = {
+  /** An inline command, or a '*'/'$' header line, longer than this is refused. */
+  maxInlineBytes: 64 * 1024,
+  /** proto-max-bulk-len: the largest single argument. */
+  maxBulkBytes: 512 * 1024 * 1024,
+  /** A multibulk header above INT_MAX is refused. */
+  maxMultibulkLength: 2 ** 31 - 1,
+  /** client-query-buffer-limit: one command may not carry more than this. */
+  maxQueryBytes: 1024 * 1024 * 1024,
+};
+
+/** A malformed request. The server replies "-ERR Protocol error: <reason>" and closes. */
+export class ProtocolError extends Error {
+  constructor(reason: string) {
+    super(`Protocol error: ${reason}`);
+  }
+}
+
+/** A client sent more than client-query-buffer-limit: Redis closes it without a reply. */
+export class QueryBufferLimitError extends Error {}
+
+const CR = 13;
+const LF = 10;
+const EMPTY = Buffer.alloc(0);
+
+/** "Need at least this many bytes" for a parser that cannot make progress yet. */
+const NEED_LINE = -1;
+
+/**
+ * Incremental request parser. Feed it bytes as they arrive (split anywhere), then call
+ * next() until it returns null. A request is an array of bulk strings
+ * (`*2\r\n$3\r\nGET\r\n$1\r\nk\r\n`) or an inline command typed by a person (`GET k\n`).
+ *
+ * A half-read multibulk keeps its progress (arguments read so far), so a large command
+ * arriving in many chunks is parsed in linear time.
+ */
+export class RequestParser {
+  private buf: Buffer = EMPTY;
+  private pos = 0;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+
+  // State of a multibulk request in progress.
+  private argsLeft = 0; // arguments still to read; 0 when between requests
+  private args: string[] = [];
+  private bulkLength = -1; // length of the bulk being read, -1 before its '$' header
+  private requestBytes = 0;
+
+  feed(chunk: Buffer): void {
+    if (this.pos >= this.buf.length) {
+      this.buf = chunk;
+      this.pos = 0;
+    } else {
+      this.pending.push(chunk);
+      this.pendingBytes += chunk.length;
+    }
+  }
+
+  /** Bytes fed but not yet consumed by a complete request. */
+  get bufferedBytes(): number {
+    return this.buf.length - this.pos + this.pendingBytes;
+  }
+
+  /** The next complete request, or null until more bytes arrive. Throws ProtocolError. */
+  next(): string[] | null {
+    for (;;) {
+      const request = this.argsLeft > 0 ? this.continueMultibulk() : this.startRequest();
+      if (request === undefined) continue; // an empty request: skip it, as Redis does
+      if (request !== null) return request;
+      if (!this.pullPending()) return null;
+    }
+  }
+
+  /** Returns a request, null when more bytes are needed, undefined for an empty request. */
+  private startRequest(): string[] | null | undefined {
+    if (this.pos >= this.buf.length) return null;
+    return this.buf[this.pos] === 42 /* '*' */ ? this.startMultibulk() : this.inline();
+  }
+
+  private startMultibulk(): string[] | null | undefined {
+    const eol = this.buf.indexOf(LF, this.pos);
+    if (eol === -1) {
+      if (this.bufferedBytes > LIMITS.maxInlineBytes) throw new ProtocolError('too big mbulk count string');
+      this.needed = NEED_LINE;
+      return null;
+    }
+    const count = parseLength(this.buf, this.pos + 1, eol);
+    if (count === null || count > LIMITS.maxMultibulkLength) throw new ProtocolError('invalid multibulk length');
+    this.requestBytes = eol + 1 - this.pos;
+    this.pos = eol + 1;
+    if (count <= 0) return undefined;
+    this.argsLeft = count;
+    this.args = [];
+    this.bulkLength = -1;
+    return this.continueMultibulk();
+  }
+
+  private continueMultibulk(): string[] | null {
+    const buf = this.buf;
+    while (this.argsLeft > 0) {
+      if (this.bulkLength < 0) {
+        if (this.pos >= buf.length) return this.waitFor(NEED_LINE);
+        if (buf[this.pos] !== 36 /* '$' */) {
+          throw new ProtocolError(`expected '$', got '${String.fromCharCode(buf[this.pos]!)}'`);
+        }
+        const eol = buf.indexOf(LF, this.pos);
+        if (eol === -1) {
+          if (this.bufferedBytes > LIMITS.maxInlineBytes) throw new ProtocolError('too big bulk count string');
+          return this.waitFor(NEED_LINE);
+        }
+        const length = parseLength(buf, this.pos + 1, eol);
+        if (length === null || length < 0 || length > LIMITS.maxBulkBytes) {
+          throw new ProtocolError('invalid bulk length');
+        }
+        this.countRequestBytes(eol + 1 - this.pos);
+        this.bulkLength = length;
+        this.pos = eol + 1;
+      }
+      const end = this.pos + this.bulkLength;
+      if (end + 2 > buf.length) return this.waitFor(this.bulkLength + 2);
+      // Like Redis, trust the length and skip the two bytes after the payload unread.
+      this.args.push(buf.toString('latin1', this.pos, end));
+      this.countRequestBytes(this.bulkLength + 2);
+      this.pos = end + 2;
+      this.bulkLength = -1;
+      this.argsLeft--;
+    }
+    const request = this.args;
+    this.args = [];
+    return request;
+  }
+
+  private countRequestBytes(n: number): void {
+    this.requestBytes += n;
+    if (this.requestBytes > LIMITS.maxQueryBytes) throw new QueryBufferLimitError('query buffer limit reached');
+  }
+
+  private inline(): string[] | null | undefined {
+    const eol = this.buf.indexOf(LF, this.pos);
+    if (eol === -1) {
+      if (this.bufferedBytes > LIMITS.maxInlineBytes) throw new ProtocolError('too big inline request');
+      return this.waitFor(NEED_LINE);
+    }
+    let end = eol;
+    if (end > this.pos && this.buf[end - 1] === CR) end--;
+    const line = this.buf.toString('latin1', this.pos, end);
+    this.pos = eol + 1;
+    const args = splitInlineArgs(line);
+    if (args === null) throw new ProtocolError('unbalanced quotes in request');
+    return args.length === 0 ? undefined : args;
+  }
+
+  /** How many bytes from pos the parser needs next, or NEED_LINE for "up to a newline". */
+  private needed = NEED_LINE;
+
+  private waitFor(bytes: number): null {
+    this.needed = bytes;
+    return null;
+  }
+
+  /**
+   * Joins queued chunks onto the unread tail of the buffer, but only once they can satisfy
+   * what the parser waits for: a 100 MB bulk arriving in 64 KB reads is copied once, not
+   * once per read.
+   */
+  private pullPending(): boolean {
+    if (this.pending.length === 0) return false;
+    const available = this.buf.length - this.pos + this.pendingBytes;
+    if (this.needed !== NEED_LINE && available < this.needed) return false;
+    const parts = this.pos < this.buf.length ? [this.buf.subarray(this.pos), ...this.pending] : this.pending;
+    this.buf = parts.length === 1 ? parts[0]! : Buffer.concat(parts, available);
+    this.pos = 0;
+    this.pending = [];
+    this.pendingBytes = 0;
+    return true;
+  }
+}
+
+/**
+ * Parses the decimal after a '*' or '$' up to the line end (an optional CR before LF).
+ * Returns null for anything Redis's string2ll would refuse: no digits, a sign alone,
+ * leading zeros, other characters, or a number too large.
+ */
+function parseLength(buf: Buffer, start: number, lf: number): number | null {
+  let end = lf;
+  if (end > start && buf[end - 1] === CR) end--;
+  let i = start;
+  let negative = false;
+  if (i < end && buf[i] === 45 /* '-' */) {
+    negative = true;
+    i++;
+  }
+  if (i >= end || end - i > 18) return null;
+  // "0" is the only number that may start with a zero; "-0" and "007" are refused.
+  if (buf[i] === 48 /* '0' */ && (end - i > 1 || negative)) return null;
+  let n = 0;
+  for (; i < end; i++) {
+    const digit = buf[i]! - 48;
+    if (digit < 0 || digit > 9) return null;
+    n = n * 10 + digit;
+  }
+  return negative ? -n : n;
+}
+
+const ESCAPES: Record<string, string> = { n: '\n', r: '\r', t: '\t', b: '\b', a: '\x07' };
+const isSpace = (c: string | undefined): boolean =>
+  c === ' ' || c === '\n' || c === '\r' || c === '\t' || c === '\v' || c === '\f';
+const isHex = (c: string | undefined): boolean => c !== undefined && /^[0-9a-fA-F]$/.test(c);
+
+/**
+ * Splits an inline command the way Redis's sdssplitargs does: words separated by spaces;
+ * "double quotes" understand \n \r \t \b \a \xHH and \<any>; 'single quotes' understand
+ * only \'. A closing quote must be followed by a space or the end. Returns null for
+ * unbalanced quotes.
+ */
+export function splitInlineArgs(line: string): string[] | null {
+  const args: string[] = [];
+  let i = 0;
+  for (;;) {
+    while (isSpace(line[i])) i++;
+    if (i >= line.length) return args;
+    let current = '';
+    let inDouble = false;
+    let inSingle = false;
+    for (;;) {
+      const c = line[i];
+      if (inDouble) {
+        if (c === undefined) return null;
+        if (c === '\\' && line[i + 1] === 'x' && isHex(line[i + 2]) && isHex(line[i + 3])) {
+          current += String.fromCharCode(parseInt(line.slice(i + 2, i + 4), 16));
+          i += 3;
+        } else if (c === '\\' && line[i + 1] !== undefined) {
+          i++;
+          current += ESCAPES[line[i]!] ?? line[i];
+        } else if (c === '"') {
+          if (line[i + 1] !== undefined && !isSpace(line[i + 1])) return null;
+          i++;
+          break;
+        } else {
+          current += c;
+        }
+      } else if (inSingle) {
+        if (c === undefined) return null;
+        if (c === '\\' && line[i + 1] === "'") {
+          i++;
+          current += "'";
+        } else if (c === "'") {
+          if (line[i + 1] !== undefined && !isSpace(line[i + 1])) return null;
+          i++;
+          break;
+        } else {
+          current += c;
+        }
+      } else if (c === undefined || isSpace(c)) {
+        break;
+      } else if (c === '"') {
+        inDouble = true;
+      } else if (c === "'") {
+        inSingle = true;
+      } else {
+        current += c;
+      }
+      i++;
+    }
+    args.push(current);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Replies
+
+const CHUNK_BYTES = 64 * 1024;
+
+/**
+ * Encodes replies into one growing buffer, so a batch of pipelined replies leaves in one
+ * socket write. take() hands out the bytes written so far; they are never written over
+ * again, so the socket may keep them as long as it needs.
+ */
+export class ReplyWriter {
+  private chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+  private start = 0; // first byte not yet taken
+  private offset = 0; // next byte to write
+
+  constructor(public protocol: ProtocolVersion = 2) {}
+
+  get length(): number {
+    return this.offset - this.start;
+  }
+
+  /** The encoded replies since the last take(), or null if there are none. */
+  take(): Buffer | null {
+    if (this.offset === this.start) return null;
+    const out = this.chunk.subarray(this.start, this.offset);
+    this.start = this.offset;
+    if (this.chunk.length - this.offset < 1024) this.newChunk(CHUNK_BYTES);
+    return out;
+  }
+
+  write(value: RespValue): void {
+    switch (value.type) {
+      case 'simple':
+        return this.line('+', value.value);
+      case 'error':
+        return this.line('-', value.message);
+      case 'integer':
+        return this.line(':', String(value.value));
+      case 'bulk':
+        return value.value === null ? this.nullReply('$-1\r\n') : this.bulkString(value.value);
+      case 'array':
+        if (value.items === null) return this.nullReply('*-1\r\n');
+        return this.aggregate('*', value.items);
+      case 'map':
+        if (this.protocol === 2) {
+          this.line('*', String(value.entries.length * 2));
+        } else {
+          this.line('%', String(value.entries.length));
+        }
+        for (const [k, v] of value.entries) {
+          this.write(k);
+          this.write(v);
+        }
+        return;
+      case 'set':
+        return this.aggregate(this.protocol === 2 ? '*' : '~', value.items);
+      case 'push':
+        return this.aggregate(this.protocol === 2 ? '*' : '>', value.items);
+      case 'double':
+        return this.protocol === 2 ? this.bulkString(formatDouble(value.value)) : this.line(',', formatDouble(value.value));
+      case 'boolean':
+        return this.protocol === 2 ? this.line(':', value.value ? '1' : '0') : this.line('#', value.value ? 't' : 'f');
+      case 'verbatim':
+        if (this.protocol === 2) return this.bulkString(value.text);
+        return this.bulkString(`${value.format}:${value.text}`, '=');
+    }
+  }
+
+  // Shortcuts for the hottest replies, so GET and SET allocate no reply objects.
+
+  ok(): void {
+    this.raw('+OK\r\n');
+  }
+
+  bulkString(value: string, prefix = '$'): void {
+    const header = `${prefix}${value.length}\r\n`;
+    this.reserve(header.length + value.length + 2);
+    this.offset += this.chunk.write(header, this.offset, 'latin1');
+    this.offset += this.chunk.write(value, this.offset, 'latin1');
+    this.chunk[this.offset++] = CR;
+    this.chunk[this.offset++] = LF;
+  }
+
+  nullBulk(): void {
+    this.nullReply('$-1\r\n');
+  }
+
+  integer(value: number | bigint): void {
+    this.line(':', String(value));
+  }
+
+  error(message: string): void {
+    this.line('-', message);
+  }
+
+  private nullReply(resp2: string): void {
+    this.raw(this.protocol === 2 ? resp2 : '_\r\n');
+  }
+
+  private aggregate(prefix: string, items: RespValue[]): void {
+    this.line(prefix, String(items.length));
+    for (const item of items) this.write(item);
+  }
+
+  private line(prefix: string, text: string): void {
+    this.reserve(prefix.length + text.length + 2);
+    this.offset += this.chunk.write(prefix, this.offset, 'latin1');
+    this.offset += this.chunk.write(text, this.offset, 'latin1');
+    this.chunk[this.offset++] = CR;
+    this.chunk[this.offset++] = LF;
+  }
+
+  private raw(text: string): void {
+    this.reserve(text.length);
+    this.offset += this.chunk.write(text, this.offset, 'latin1');
+  }
+
+  private reserve(bytes: number): void {
+    if (this.offset + bytes <= this.chunk.length) return;
+    this.newChunk(Math.max(CHUNK_BYTES, bytes + (this.offset - this.start)));
+  }
+
+  /** Moves untaken bytes to a fresh chunk; taken ones stay with whoever holds them. */
+  private newChunk(size: number): void {
+    const next = Buffer.allocUnsafe(size);
+    const untaken = this.chunk.copy(next, 0, this.start, this.offset);
+    this.chunk = next;
+    this.start = 0;
+    this.offset = untaken;
+  }
+}
+
+/** Redis's spelling of a double: integers without ".0", "inf", "-inf", "nan". */
+export function formatDouble(d: number): string {
+  if (Number.isNaN(d)) return 'nan';
+  if (d === Infinity) return 'inf';
+  if (d === -Infinity) return '-inf';
+  return String(d);
+}
+
+/** Encodes one value on its own; convenient outside the hot path. */
+export function encode(value: RespValue, protocol: ProtocolVersion = 2): Buffer {
+  const writer = new ReplyWriter(protocol);
+  writer.write(value);
+  return Buffer.from(writer.take() ?? EMPTY);
+}
+
+/** Encodes a command as a client sends it: an array of bulk strings. */
+export function encodeCommand(args: readonly string[]): Buffer {
+  return encode(bulks([...args]));
+}
+
+// ---------------------------------------------------------------------------------------
+// Reading replies (the client side)
+
+/**
+ * Incremental parser for any RESP2 or RESP3 value, as a client reads replies. Used by
+ * tests, by a replica reading its master, and by the capstone's load generator.
+ * next() returns the next complete value, or undefined until more bytes arrive; it
+ * throws ProtocolError on bytes that are not RESP.
+ */
+export class ReplyParser {
+  private buf: Buffer = EMPTY;
+  private pos = 0;
+
+  feed(chunk: Buffer): void {
+    this.buf = this.pos >= this.buf.length ? chunk : Buffer.concat([this.buf.subarray(this.pos), chunk]);
+    this.pos = 0;
+  }
+
+  /** Bytes fed but not yet returned as part of a value. */
+  get bufferedBytes(): number {
+    return this.buf.length - this.pos;
+  }
+
+  /** The unread bytes (for a replica: what follows a reply, e.g. an RDB payload). */
+  takeRemaining(): Buffer {
+    const rest = this.buf.subarray(this.pos);
+    this.buf = EMPTY;
+    this.pos = 0;
+    return rest;
+  }
+
+  next(): RespValue | undefined {
+    const result = this.value(this.pos);
+    if (result === undefined) return undefined;
+    this.pos = result.end;
+    return result.value;
+  }
+
+  private value(at: number): { value: RespValue; end: number } | undefined {
+    const eol = this.buf.indexOf(LF, at);
+    if (eol === -1) return undefined;
+    const type = String.fromCharCode(this.buf[at]!);
+    const text = this.buf.toString('latin1', at + 1, eol > at && this.buf[eol - 1] === CR ? eol - 1 : eol);
+    const next = eol + 1;
+    switch (type) {
+      case '+':
+        return { value: simple(text), end: next };
+      case '-':
+        return { value: error(text), end: next };
+      case ':':
+        return { value: integer(parseInteger(text)), end: next };
+      case '_':
+        return { value: NULL_BULK, end: next };
+      case ',':
+        return { value: double(parseDouble(text)), end: next };
+      case '#':
+        return { value: boolean(text === 't'), end: next };
+      case '(':
+        return { value: integer(BigInt(text)), end: next };
+      case '$':
+      case '=':
+      case '!': {
+        const length = Number(text);
+        if (length === -1) return { value: NULL_BULK, end: next };
+        if (!Number.isInteger(length) || length < 0) throw new ProtocolError(`invalid bulk length '${text}'`);
+        if (next + length + 2 > this.buf.length) return undefined;
+        const payload = this.buf.toString('latin1', next, next + length);
+        const end = next + length + 2;
+        if (type === '=') return { value: verbatim(payload.slice(4), payload.slice(0, 3)), end };
+        if (type === '!') return { value: error(payload), end };
+        return { value: bulk(payload), end };
+      }
+      case '*':
+      case '~':
+      case '>':
+      case '%': {
+        const count = Number(text);
+        if (count === -1) return { value: NULL_ARRAY, end: next };
+        if (!Number.isInteger(count) || count < 0) throw new ProtocolError(`invalid aggregate length '${text}'`);
+        const items: RespValue[] = [];
+        let end = next;
+        for (let i = 0; i < (type === '%' ? count * 2 : count); i++) {
+          const item = this.value(end);
+          if (item === undefined) return undefined;
+          items.push(item.value);
+          end = item.end;
+        }
+        if (type === '*') return { value: array(items), end };
+        if (type === '~') return { value: set(items), end };
+        if (type === '>') return { value: push(items), end };
+        const entries: Array<[RespValue, RespValue]> = [];
+        for (let i = 0; i < items.length; i += 2) entries.push([items[i]!, items[i + 1]!]);
+        return { value: map(entries), end };
+      }
+      default:
+        throw new ProtocolError(`unexpected reply type '${type}'`);
+    }
+  }
+}
+
+function parseInteger(text: string): number | bigint {
+  const n = Number(text);
+  return Number.isSafeInteger(n) ? n : BigInt(text);
+}
+
+function parseDouble(text: string): number {
+  if (text === 'inf') return Infinity;
+  if (text === '-inf') return -Infinity;
+  if (text === 'nan') return NaN;
+  return Number(text);
+}

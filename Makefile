@@ -1,0 +1,55 @@
+# Build your own Redis in TypeScript. `make help` lists what is here.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PORT ?= 6380
+TSX := node --import tsx
+STEPS := $(patsubst %/,%,$(sort $(dir $(wildcard [0-9][0-9]-*/server.ts))))
+VITEST := node_modules/.bin/vitest
+
+# Dependencies are installed on first use, and again whenever package-lock.json changes.
+node_modules/.installed: package-lock.json package.json
+	npm ci --no-audit --no-fund
+	@touch $@
+DEPS := node_modules/.installed
+
+.PHONY: help test typecheck docs exercises check diff bench-parser $(STEPS)
+
+help: ## List the targets
+	@echo "Build your own Redis in TypeScript"
+	@echo
+	@echo "Run a step's server on port $(PORT) (then: nc localhost $(PORT), or redis-cli -p $(PORT)):"
+	@for s in $(STEPS); do echo "  make $$s"; done
+	@echo
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(STEPS): $(DEPS)
+	$(TSX) $@/server.ts --port $(PORT) $(ARGS)
+
+test: $(DEPS) ## Type check, doc checks, every step's tests, and prove the exercise solutions
+	node_modules/.bin/tsc --noEmit
+	$(TSX) tools/check-docs.ts
+	$(VITEST) run
+	$(TSX) tools/prove-exercises.ts
+
+typecheck: $(DEPS) ## Type check only (tsc --noEmit)
+	node_modules/.bin/tsc --noEmit
+
+docs: $(DEPS) ## Check the docs: four per step, links, GUIDE excerpts, make targets
+	$(TSX) tools/check-docs.ts
+
+check: $(DEPS) ## Check an exercise: make check STEP=03 EX=1 (TARGET=redis for the reference)
+	@test -n "$(STEP)" || (echo "usage: make check STEP=03 EX=1" && exit 2)
+	$(VITEST) run --config vitest.exercises.config.ts $$(ls $(STEP)-*/exercises/$(EX)*.check.ts 2>/dev/null || echo no-such-exercise)
+
+exercises: $(DEPS) ## Prove every reference solution passes its check (and the step code does not)
+	$(TSX) tools/prove-exercises.ts
+
+diff: ## Show what a step adds to the one before it: make diff STEP=03
+	@test -n "$(STEP)" || (echo "usage: make diff STEP=03" && exit 2)
+	@cur=$$(ls -d $(STEP)-*/ | head -1); prev=$$(ls -d $$(printf '%02d' $$((10#$(STEP) - 1)))-*/ | head -1); \
+	echo "diff -ru $$prev $$cur (code only)"; \
+	diff -ruN -x '*.md' -x '*.test.ts' -x exercises -x data -x resp.ts $$prev $$cur; true
+
+bench-parser: $(DEPS) ## Parser throughput: lib/resp.ts against the redis-parser package
+	$(TSX) tools/bench-parser.ts

@@ -1,0 +1,134 @@
+// Command-line flags in redis-server's style (`--port 6380 --save "900 1"`), and the
+// "run me from the command line" entry point every step shares.
+import { pathToFileURL } from 'node:url';
+import { LOG_LEVELS, type LogLevel } from './log.ts';
+
+/** One flag: its default, and how to turn the text after it into a value. */
+export interface Flag<T> {
+  default: T;
+  /** Returns the value, or throws FlagError with a reason. */
+  parse(text: string): T;
+}
+
+export class FlagError extends Error {}
+
+export type FlagValues<S> = { [K in keyof S]: S[K] extends Flag<infer T> ? T : never };
+
+export function integerFlag(defaultValue: number, min: number, max: number): Flag<number> {
+  return {
+    default: defaultValue,
+    parse(text) {
+      const n = /^-?\d+$/.test(text) ? Number(text) : NaN;
+      if (!Number.isSafeInteger(n)) throw new FlagError(`'${text}' is not an integer`);
+      if (n < min || n > max) throw new FlagError(`${n} is out of range (${min} to ${max})`);
+      return n;
+    },
+  };
+}
+
+export function choiceFlag<T extends string>(defaultValue: T, choices: readonly T[]): Flag<T> {
+  return {
+    default: defaultValue,
+    parse(text) {
+      const choice = choices.find((c) => c === text.toLowerCase());
+      if (choice === undefined) throw new FlagError(`'${text}' is not one of: ${choices.join(', ')}`);
+      return choice;
+    },
+  };
+}
+
+export function yesNoFlag(defaultValue: boolean): Flag<boolean> {
+  const yesNo = choiceFlag(defaultValue ? 'yes' : 'no', ['yes', 'no'] as const);
+  return { default: defaultValue, parse: (text) => yesNo.parse(text) === 'yes' };
+}
+
+export function textFlag(defaultValue: string, check?: (text: string) => string | undefined): Flag<string> {
+  return {
+    default: defaultValue,
+    parse(text) {
+      const problem = check?.(text);
+      if (problem !== undefined) throw new FlagError(problem);
+      return text;
+    },
+  };
+}
+
+/** Space-separated words, as in `--bind "127.0.0.1 ::1"` or `--bind 127.0.0.1 ::1`. */
+export function wordsFlag(defaultValue: string[]): Flag<string[]> {
+  return {
+    default: defaultValue,
+    parse(text) {
+      const words = text.split(/\s+/).filter(Boolean);
+      if (words.length === 0) throw new FlagError('needs at least one value');
+      return words;
+    },
+  };
+}
+
+/** The flags every server takes. Later steps add their own to these. */
+export const COMMON_FLAGS = {
+  port: integerFlag(6380, 0, 65535),
+  // Redis's protected mode: only this machine can connect unless told otherwise.
+  bind: wordsFlag(['127.0.0.1', '::1']),
+  loglevel: choiceFlag<LogLevel>('notice', LOG_LEVELS),
+};
+
+/**
+ * Parses `--name value...` pairs. A flag's value is every word up to the next `--flag`,
+ * joined by spaces, so both `--save "900 1"` and `--save 900 1` work, and `--save ""`
+ * gives the empty string.
+ */
+export function parseFlags<S extends Record<string, Flag<unknown>>>(argv: readonly string[], spec: S): FlagValues<S> {
+  const values: Record<string, unknown> = {};
+  for (const [name, flag] of Object.entries(spec)) values[name] = flag.default;
+  for (let i = 0; i < argv.length; ) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('--')) throw new FlagError(`unexpected argument '${arg}' (flags look like --port 6380)`);
+    const name = arg.slice(2).toLowerCase();
+    const flag = spec[name];
+    if (flag === undefined) {
+      throw new FlagError(`unknown flag '${arg}' (this step knows: ${Object.keys(spec).map((n) => '--' + n).join(' ')})`);
+    }
+    const words: string[] = [];
+    for (i++; i < argv.length && !argv[i]!.startsWith('--'); i++) words.push(argv[i]!);
+    if (words.length === 0) throw new FlagError(`'${arg}' needs a value`);
+    try {
+      values[name] = flag.parse(words.join(' '));
+    } catch (err) {
+      if (err instanceof FlagError) throw new FlagError(`bad value for ${arg}: ${err.message}`);
+      throw err;
+    }
+  }
+  return values as FlagValues<S>;
+}
+
+/** True when the module at `moduleUrl` is the file node (or tsx) was asked to run. */
+export function isMain(moduleUrl: string): boolean {
+  const script = process.argv[1];
+  return script !== undefined && pathToFileURL(script).href === moduleUrl;
+}
+
+/**
+ * Runs a server from the command line: parse the flags, start it, and exit non-zero with a
+ * one-line reason if the flags are wrong or it cannot start.
+ */
+export async function runFromCommandLine<S extends Record<string, Flag<unknown>>>(
+  spec: S,
+  start: (options: FlagValues<S>) => Promise<unknown>,
+  argv: readonly string[] = process.argv.slice(2),
+): Promise<void> {
+  let options: FlagValues<S>;
+  try {
+    options = parseFlags(argv, spec);
+  } catch (err) {
+    if (!(err instanceof FlagError)) throw err;
+    process.stderr.write(`Error: ${err.message}\n`);
+    process.exit(2);
+  }
+  try {
+    await start(options);
+  } catch (err) {
+    process.stderr.write(`Error: could not start: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,68 @@
+// Differential tests: the same bytes go to the step's server and to a real redis-server,
+// and the replies must be identical, byte for byte, errors included.
+import { afterAll, beforeAll, beforeEach, it } from 'vitest';
+import { ReplyMismatchError } from './bytes.ts';
+import { RawClient, command } from './raw-client.ts';
+import { describeWithRedis, startRealRedis, type RealRedis } from './real-redis.ts';
+import { startStep, type TestServer } from './servers.ts';
+
+export interface DiffCase {
+  name: string;
+  /** Raw bytes, or commands (each an argument list) sent as arrays of bulk strings. */
+  send: string | string[][];
+  /** How many replies to compare; by default one per command. */
+  replies?: number;
+  /** The server is expected to reply and then close the connection (protocol errors). */
+  closes?: boolean;
+  /** Rewrites replies before comparing, for fields that may differ (a client id). */
+  normalize?: (reply: string) => string;
+}
+
+function bytesOf(send: DiffCase['send']): string {
+  return typeof send === 'string' ? send : send.map((args) => command(...args)).join('');
+}
+
+async function repliesFrom(port: number, c: DiffCase): Promise<string> {
+  const client = await RawClient.connect(port);
+  try {
+    client.send(bytesOf(c.send));
+    if (c.closes) return (await client.readUntilClose()).toString('latin1') + '<closed>';
+    const count = c.replies ?? (typeof c.send === 'string' ? 1 : c.send.length);
+    return (await client.readReplies(count)).bytes.toString('latin1');
+  } finally {
+    client.destroy();
+  }
+}
+
+/**
+ * Declares a suite that compares `step` with real Redis on every case. Both start empty,
+ * and are flushed before each case.
+ */
+export function describeDifferential(step: string, cases: DiffCase[], serverOptions: Record<string, unknown> = {}): void {
+  describeWithRedis(['redis-server'], `${step} replies exactly as Redis 7 does`, () => {
+    let ours: TestServer;
+    let redis: RealRedis;
+    beforeAll(async () => {
+      [ours, redis] = await Promise.all([startStep(step, serverOptions), startRealRedis()]);
+    });
+    afterAll(async () => {
+      await Promise.all([ours?.close(), redis?.stop()]);
+    });
+    beforeEach(async () => {
+      for (const port of [ours.port, redis.port]) {
+        const client = await RawClient.connect(port);
+        await client.request(command('FLUSHALL'));
+        client.destroy();
+      }
+    });
+    for (const c of cases) {
+      it(c.name, async () => {
+        const normalize = c.normalize ?? ((s: string) => s);
+        const [expected, received] = await Promise.all([repliesFrom(redis.port, c), repliesFrom(ours.port, c)]);
+        if (normalize(expected) !== normalize(received)) {
+          throw new ReplyMismatchError(bytesOf(c.send), normalize(expected), normalize(received), 'real Redis replied differently');
+        }
+      });
+    }
+  });
+}

@@ -1,0 +1,96 @@
+// Starting the server under test: a step's server in this process on port 0 (fast, the
+// default), a step's server as a child process (for crash and signal tests), or real
+// Redis instead of either when TARGET=redis, to see the reference behaviour.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { startRealRedis } from './real-redis.ts';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface TestServer {
+  port: number;
+  /** 'redis' when TARGET=redis put real Redis in the step's place. */
+  target: 'step' | 'redis';
+  close(): Promise<void>;
+}
+
+/** What every step's startServer accepts; later steps take more (dir, appendonly, ...). */
+type StartServer = (options: Record<string, unknown>) => Promise<{ port: number; close(): Promise<void> }>;
+
+export const TARGET = process.env.TARGET === 'redis' ? 'redis' : 'step';
+
+/** The server.ts a test should run: the step's own, or an exercise's solution build. */
+export function serverPath(step: string, exercise?: string): string {
+  const builds = process.env.EXERCISE_SOLUTIONS;
+  if (exercise !== undefined && builds) return join(builds, step, exercise, step, 'server.ts');
+  return join(ROOT, step, 'server.ts');
+}
+
+/** Starts `step`'s server in this process on a free port (or real Redis if TARGET=redis). */
+export async function startStep(step: string, options: Record<string, unknown> = {}, exercise?: string): Promise<TestServer> {
+  if (TARGET === 'redis') {
+    const redis = await startRealRedis();
+    return { port: redis.port, target: 'redis', close: () => redis.stop() };
+  }
+  const module = (await import(pathToFileURL(serverPath(step, exercise)).href)) as { startServer: StartServer };
+  const server = await module.startServer({ port: 0, bind: ['127.0.0.1'], loglevel: 'warning', ...options });
+  return { port: server.port, target: 'step', close: () => server.close() };
+}
+
+/**
+ * For an exercise check: starts the server the check is about. The check's path says
+ * which (NN-step/exercises/ID.check.ts); under EXERCISE_SOLUTIONS the reference
+ * solution's build runs instead of the learner's code.
+ */
+export function startExerciseServer(checkUrl: string, options: Record<string, unknown> = {}): Promise<TestServer> {
+  const file = fileURLToPath(checkUrl);
+  const step = basename(dirname(dirname(file)));
+  const exercise = basename(file).replace(/\.check\.ts$/, '');
+  return startStep(step, options, exercise);
+}
+
+export interface ChildServer {
+  port: number;
+  process: ChildProcess;
+  /** Everything the server printed so far (stdout and stderr). */
+  output(): string;
+  /** Resolves with the exit code (or signal name) once the process ends. */
+  exited: Promise<number | string>;
+  kill(signal?: NodeJS.Signals): Promise<number | string>;
+}
+
+/**
+ * Runs `step`'s server.ts as its own process, as a learner does with make, on a free port.
+ * Resolves once it logs "Ready to accept connections"; rejects with its output if it exits
+ * first.
+ */
+export function spawnStep(step: string, args: string[] = [], options: { cwd?: string; exercise?: string } = {}): Promise<ChildServer> {
+  const child = spawn(process.execPath, ['--import', 'tsx', serverPath(step, options.exercise), '--port', '0', '--bind', '127.0.0.1', ...args], {
+    cwd: options.cwd ?? ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  return new Promise((resolve, reject) => {
+    const onOutput = (chunk: Buffer) => {
+      output += chunk.toString();
+      const ready = /Ready to accept connections on [^\s,]*:(\d+)/.exec(output);
+      if (ready) {
+        resolve({
+          port: Number(ready[1]),
+          process: child,
+          output: () => output,
+          exited,
+          kill(signal = 'SIGKILL') {
+            if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+            return exited;
+          },
+        });
+      }
+    };
+    child.stdout!.on('data', onOutput);
+    child.stderr!.on('data', onOutput);
+    void exited.then((code) => reject(new Error(`${step} exited (${code}) before it was ready:\n${output}`)));
+  });
+}
