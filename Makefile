@@ -47,8 +47,11 @@ exercises: $(DEPS) ## Prove every reference solution passes its check (and the s
 
 diff: ## Show what a step adds to the one before it: make diff STEP=03
 	@test -n "$(STEP)" || (echo "usage: make diff STEP=03" && exit 2)
-	@cur=$$(ls -d $(STEP)-*/ | head -1); prev=$$(ls -d $$(printf '%02d' $$((10#$(STEP) - 1)))-*/ | head -1); \
-	echo "diff -ru $$prev $$cur (code only)"; \
+	@cur=$$(ls -d $(STEP)-*/ 2>/dev/null | head -1); \
+	test -n "$$cur" || { echo "no step $(STEP)"; exit 2; }; \
+	prev=$$(ls -d $$(printf '%02d' $$((10#$(STEP) - 1)))-*/ 2>/dev/null | head -1); \
+	if [ -z "$$prev" ]; then echo "$$cur is the first step: read $${cur}server.ts"; exit 0; fi; \
+	echo "diff -ru $$prev $$cur (code only; 02's resp.ts lives on as lib/resp.ts)"; \
 	diff -ruN -x '*.md' -x '*.test.ts' -x exercises -x data -x resp.ts $$prev $$cur; true
 
 bench-parser: $(DEPS) ## Parser throughput: lib/resp.ts against the redis-parser package

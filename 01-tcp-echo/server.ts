@@ -25,15 +25,8 @@ export async function startServer(overrides: Partial<Options> = {}): Promise<Run
     const peer = `${socket.remoteAddress}:${socket.remotePort}`;
     log.debug(`Accepted ${peer}`);
 
-    socket.on('data', (chunk) => {
-      // write() returns false when the socket's send buffer is full: the client reads
-      // slower than it writes. Stop reading until the buffer drains, so a client that
-      // never reads cannot make this process buffer without limit.
-      if (!socket.write(chunk)) {
-        socket.pause();
-        socket.once('drain', () => socket.resume());
-      }
-    });
+    // A chunk is whatever bytes the kernel had ready: part of a line, or several lines.
+    socket.on('data', (chunk: Buffer) => send(socket, chunk));
     // The client closed its sending side (Ctrl-D in nc). Everything it sent has been
     // echoed or is queued, so finish our side too.
     socket.on('end', () => socket.end());
@@ -49,9 +42,22 @@ export async function startServer(overrides: Partial<Options> = {}): Promise<Run
   return {
     port: listener.port,
     async close() {
-      await Promise.all([listener.close(), ...[...clients].map((s) => s.destroy())]);
+      for (const socket of clients) socket.destroy();
+      await listener.close();
     },
   };
+}
+
+/**
+ * Writes to a client without letting a slow reader make us buffer without limit.
+ * write() returns false once the socket's send buffer is full (the client reads slower than
+ * it writes): stop reading from that client until the buffer drains.
+ */
+function send(socket: net.Socket, bytes: Buffer): void {
+  if (!socket.write(bytes) && !socket.isPaused()) {
+    socket.pause();
+    socket.once('drain', () => socket.resume());
+  }
 }
 
 if (isMain(import.meta.url)) {
