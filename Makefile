@@ -13,7 +13,7 @@ node_modules/.installed: package-lock.json package.json
 	@touch $@
 DEPS := node_modules/.installed
 
-.PHONY: help test typecheck docs exercises check diff bench-parser $(STEPS)
+.PHONY: help test typecheck docs exercises check diff bench bench-parser $(STEPS)
 
 help: ## List the targets
 	@echo "Build your own Redis in TypeScript"
@@ -56,3 +56,6 @@ diff: ## Show what a step adds to the one before it: make diff STEP=03
 
 bench-parser: $(DEPS) ## Parser throughput: lib/resp.ts against the redis-parser package
 	$(TSX) tools/bench-parser.ts
+
+bench: $(DEPS) ## A step against real Redis with redis-benchmark, as ratios: make bench STEP=03
+	STEP=$(or $(STEP),03) $(TSX) tools/bench-vs-redis.ts

@@ -8,6 +8,7 @@ import type net from 'node:net';
 import { COMMON_FLAGS, isMain, runFromCommandLine, type FlagValues } from '../lib/cli.ts';
 import { listen } from '../lib/listen.ts';
 import { createLogger, type Logger, type LogSink } from '../lib/log.ts';
+import { parseInt64 } from '../lib/numbers.ts';
 import {
   NULL_BULK, OK, ProtocolError, QueryBufferLimitError, ReplyWriter, RequestParser,
   array, bulk, error, integer, map, simple, type ProtocolVersion, type RespValue,
@@ -143,10 +144,10 @@ function execute(client: Client, args: string[]): RespValue {
 function hello(client: Client, args: string[]): RespValue {
   let protocol = client.reply.protocol;
   if (args.length >= 2) {
-    const requested = /^-?\d+$/.test(args[1]!) ? Number(args[1]) : NaN;
-    if (!Number.isSafeInteger(requested)) return error('ERR Protocol version is not an integer or out of range');
-    if (requested < 2 || requested > 3) return error('NOPROTO unsupported protocol version');
-    protocol = requested as ProtocolVersion;
+    const requested = parseInt64(args[1]!);
+    if (requested === null) return error('ERR Protocol version is not an integer or out of range');
+    if (requested < 2n || requested > 3n) return error('NOPROTO unsupported protocol version');
+    protocol = Number(requested) as ProtocolVersion;
   }
   let name: string | undefined;
   for (let i = 2; i < args.length; i++) {
@@ -161,7 +162,7 @@ function hello(client: Client, args: string[]): RespValue {
       name = args[++i]!;
       if (!isValidClientName(name)) return error('ERR Client names cannot contain spaces, newlines or special characters.');
     } else {
-      return error(`ERR Syntax error in HELLO option '${args[i]}'`);
+      return error(sanitize(`ERR Syntax error in HELLO option '${args[i]}'`));
     }
   }
   if (name !== undefined) client.name = name;

@@ -1,7 +1,7 @@
 // The command table: every command's name, arity, flags and handler, and the one place
 // (dispatch) that checks a request against it before running anything.
 import { globMatch } from '../lib/glob.ts';
-import { INT64_MAX, INT64_MIN, incrByFloat, parseInt64, parseSafeInteger } from '../lib/numbers.ts';
+import { INT64_MAX, INT64_MIN, incrByFloat, parseInt64 } from '../lib/numbers.ts';
 import {
   NULL_BULK, OK, array, bulk, bulks, error, integer, map, simple, verbatim,
   type ProtocolVersion, type RespValue,
@@ -68,10 +68,11 @@ interface ContainerCommand {
 /** Checks the request against the table, then runs it. Never throws for client errors. */
 export function dispatch(ctx: Context, args: string[]): RespValue {
   const name = args[0]!;
-  // Clients send "GET" or "get"; trying the name as sent first saves a lowercase copy.
-  const command = COMMANDS[name] ?? COMMANDS[name.toLowerCase()];
-  if (command === undefined) return unknownCommand(args);
-  const canonical = name.toLowerCase();
+  // Clients send "GET" or "get"; the index has both spellings, so the common case costs
+  // no lowercase copy of the name.
+  const entry = COMMAND_INDEX.get(name) ?? COMMAND_INDEX.get(name.toLowerCase());
+  if (entry === undefined) return unknownCommand(args);
+  const [canonical, command] = entry;
   if (!arityAllows(command.arity, args.length)) return wrongArity(canonical);
   if ('subcommands' in command) {
     if (args.length === 1) return command.alone?.(ctx, args) ?? wrongArity(canonical);
@@ -123,6 +124,11 @@ function sanitize(message: string): string {
 /** SET key value [NX | XX] [GET] */
 function set(ctx: Context, args: string[]): RespValue {
   const [, key, value] = args as [string, string, string];
+  if (args.length === 3) {
+    // Plain SET, by far the most common form: no lookup of the old value needed.
+    ctx.db.set(key, value);
+    return OK;
+  }
   let condition: 'NX' | 'XX' | undefined;
   let returnOld = false;
   for (let i = 3; i < args.length; i++) {
@@ -233,16 +239,21 @@ function strlen(ctx: Context, [, key]: string[]): RespValue {
 
 /** GETRANGE key start end: inclusive offsets; negative ones count from the end. */
 function getrange(ctx: Context, [, key, startText, endText]: string[]): RespValue {
-  let start = parseSafeInteger(startText!);
-  let end = parseSafeInteger(endText!);
+  // Offsets are any 64-bit integers, so the arithmetic is done in BigInt as Redis does it
+  // in long long; only the final, clamped offsets become numbers.
+  let start = parseInt64(startText!);
+  let end = parseInt64(endText!);
   if (start === null || end === null) return ERR.notInteger;
   const value = ctx.db.get(key!) ?? '';
-  if (start < 0 && end < 0 && start > end) return bulk('');
-  if (start < 0) start = Math.max(0, value.length + start);
-  if (end < 0) end = Math.max(0, value.length + end);
-  end = Math.min(end, value.length - 1);
-  if (start > end || value.length === 0) return bulk('');
-  return bulk(value.slice(start, end + 1));
+  const length = BigInt(value.length);
+  if (start < 0n && end < 0n && start > end) return bulk('');
+  if (start < 0n) start += length;
+  if (end < 0n) end += length;
+  if (start < 0n) start = 0n;
+  if (end < 0n) end = 0n;
+  if (end >= length) end = length - 1n;
+  if (start > end || length === 0n) return bulk('');
+  return bulk(value.slice(Number(start), Number(end) + 1));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -276,9 +287,11 @@ function flush(ctx: Context, args: string[]): RespValue {
 
 /** There is one database, as in a Redis started with "databases 1". */
 function select(_ctx: Context, [, index]: string[]): RespValue {
-  const n = parseSafeInteger(index!);
+  const n = parseInt64(index!);
   if (n === null) return ERR.notInteger;
-  return n === 0 ? OK : ERR.dbIndex;
+  // Redis reads the index as a C int before it looks at the database count.
+  if (n < -(2n ** 31n) || n >= 2n ** 31n) return error('ERR value is out of range, value must between -2147483648 and 2147483647');
+  return n === 0n ? OK : ERR.dbIndex;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -298,10 +311,10 @@ function quit(ctx: Context): RespValue {
 function hello(ctx: Context, args: string[]): RespValue {
   let protocol = ctx.client.protocol;
   if (args.length >= 2) {
-    const requested = parseSafeInteger(args[1]!);
+    const requested = parseInt64(args[1]!);
     if (requested === null) return error('ERR Protocol version is not an integer or out of range');
-    if (requested < 2 || requested > 3) return error('NOPROTO unsupported protocol version');
-    protocol = requested as ProtocolVersion;
+    if (requested < 2n || requested > 3n) return error('NOPROTO unsupported protocol version');
+    protocol = Number(requested) as ProtocolVersion;
   }
   let name: string | undefined;
   for (let i = 2; i < args.length; i++) {
@@ -316,7 +329,7 @@ function hello(ctx: Context, args: string[]): RespValue {
       name = args[++i]!;
       if (!isValidClientName(name)) return error('ERR Client names cannot contain spaces, newlines or special characters.');
     } else {
-      return error(`ERR Syntax error in HELLO option '${args[i]}'`);
+      return error(sanitize(`ERR Syntax error in HELLO option '${args[i]}'`));
     }
   }
   if (name !== undefined) ctx.client.name = name;
@@ -346,8 +359,8 @@ function clientSetname(ctx: Context, [, , name]: string[]): RespValue {
 /** CLIENT SETINFO LIB-NAME|LIB-VER value: what client libraries say about themselves. */
 function clientSetinfo(ctx: Context, [, , attribute, value]: string[]): RespValue {
   const attr = attribute!.toLowerCase();
-  if (attr !== 'lib-name' && attr !== 'lib-ver') return error(`ERR Unrecognized option '${attribute}'`);
-  if (!isValidClientName(value!)) return error(`ERR ${attr} cannot contain spaces, newlines or special characters.`);
+  if (attr !== 'lib-name' && attr !== 'lib-ver') return error(sanitize(`ERR Unrecognized option '${attribute}'`));
+  if (!isValidClientName(value!)) return error(`ERR ${attribute} cannot contain spaces, newlines or special characters.`);
   if (attr === 'lib-name') ctx.client.libName = value!;
   else ctx.client.libVersion = value!;
   return OK;
@@ -426,10 +439,24 @@ function configValues(ctx: Context): Array<[string, string]> {
 }
 
 /** CONFIG GET pattern [pattern ...]: name/value pairs, a map in RESP3. */
+/**
+ * CONFIG GET pattern [pattern ...]: name/value pairs, a map in RESP3. A pattern without
+ * glob characters is a case-insensitive name, and Redis replies with it as it was sent.
+ */
 function configGet(ctx: Context, args: string[]): RespValue {
-  const patterns = args.slice(2);
-  const matches = configValues(ctx).filter(([name]) => patterns.some((p) => globMatch(p, name, true)));
-  return map(matches.map(([name, value]) => [bulk(name), bulk(value)]));
+  const values = configValues(ctx);
+  const matches = new Map<string, [string, string]>(); // canonical name -> [name as replied, value]
+  for (const pattern of args.slice(2)) {
+    if (!/[[*?]/.test(pattern)) {
+      const found = values.find(([name]) => name === pattern.toLowerCase());
+      if (found !== undefined && !matches.has(found[0])) matches.set(found[0], [pattern, found[1]]);
+      continue;
+    }
+    for (const [name, value] of values) {
+      if (!matches.has(name) && globMatch(pattern, name, true)) matches.set(name, [name, value]);
+    }
+  }
+  return map([...matches.values()].map(([name, value]) => [bulk(name), bulk(value)]));
 }
 
 /** COMMAND with no arguments: the whole table, in Redis 7's ten-field layout. */
@@ -557,3 +584,11 @@ export const COMMANDS: Record<string, Command | ContainerCommand> = {
     },
   },
 };
+
+/** Each command under its lowercase and uppercase name, for dispatch. */
+const COMMAND_INDEX = new Map<string, [string, Command | ContainerCommand]>(
+  Object.entries(COMMANDS).flatMap(([name, command]) => [
+    [name, [name, command]],
+    [name.toUpperCase(), [name, command]],
+  ]),
+);

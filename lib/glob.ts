@@ -9,6 +9,9 @@ export function globMatch(pattern: string, text: string, noCase = false): boolea
     pattern = pattern.toLowerCase();
     text = text.toLowerCase();
   }
+  // Redis compares while both pattern and text remain, so an empty text matches only an
+  // empty pattern: not even "*" (KEYS * lists the empty key by a shortcut of its own).
+  if (text.length === 0) return pattern.length === 0;
   let p = 0;
   let t = 0;
   let starP = -1; // where in the pattern the last `*` was

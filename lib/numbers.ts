@@ -55,6 +55,15 @@ export function incrByFloat(current: string, increment: string): IncrByFloatResu
 /** strtold as Redis's string2ld uses it; null where Redis says "not a valid float". */
 function parseLongDouble(text: string): LongDouble | 'inf' | '-inf' | null {
   if (text.length === 0 || text.length >= MAX_LONG_DOUBLE_CHARS) return null;
+  const hex = /^([+-]?)0x(?:([0-9a-f]+)\.?([0-9a-f]*)|\.([0-9a-f]+))(?:p([+-]?\d+))?$/i.exec(text);
+  if (hex !== null) {
+    // strtold also reads C99 hex floats: hex digits scaled by a power of two ("0x1.8p3" is 12).
+    const fraction = hex[3] ?? hex[4] ?? '';
+    const digits = BigInt('0x' + ((hex[2] ?? '') + fraction || '0'));
+    const exponent = Number(hex[5] ?? 0) - 4 * fraction.length;
+    if (Math.abs(exponent) > 100_000) return digits === 0n ? zero(hex[1] === '-') : null;
+    return finite(hex[1] === '-', digits, 1n, exponent);
+  }
   const m = /^([+-]?)(?:(\d+)\.?(\d*)|\.(\d+))(?:[eE]([+-]?\d+))?$|^([+-]?)(inf|infinity)$/i.exec(text);
   if (m === null) return null;
   if (m[7] !== undefined) return m[6] === '-' ? '-inf' : 'inf';
@@ -62,12 +71,22 @@ function parseLongDouble(text: string): LongDouble | 'inf' | '-inf' | null {
   const fraction = m[3] ?? m[4] ?? '';
   const digits = BigInt((m[2] ?? '') + fraction || '0');
   const scale = Number(m[5] ?? 0) - fraction.length;
-  if (digits === 0n) return { negative, significand: 0n, exponent: 0 };
-  if (Math.abs(scale) > 100_000) return scale > 0 ? (negative ? '-inf' : 'inf') : null;
-  const rounded = scale >= 0 ? roundToLongDouble(digits * 10n ** BigInt(scale), 1n, 0) : roundToLongDouble(digits, 10n ** BigInt(-scale), 0);
-  if (rounded === 'inf') return negative ? '-inf' : 'inf';
-  // strtold sets ERANGE for a result that underflows to zero; Redis then refuses it.
-  if (rounded.significand === 0n) return null;
+  if (digits === 0n) return zero(negative);
+  // Far out of range either way: strtold reports ERANGE, and Redis refuses the number.
+  if (Math.abs(scale) > 100_000) return null;
+  return scale >= 0 ? finite(negative, digits * 10n ** BigInt(scale), 1n, 0) : finite(negative, digits, 10n ** BigInt(-scale), 0);
+}
+
+const zero = (negative: boolean): LongDouble => ({ negative, significand: 0n, exponent: 0 });
+
+/**
+ * (numerator / denominator) × 2^exponent as a long double, or null where strtold sets
+ * ERANGE (overflow to infinity, underflow to zero) and Redis says "not a valid float".
+ */
+function finite(negative: boolean, numerator: bigint, denominator: bigint, exponent: number): LongDouble | null {
+  if (numerator === 0n) return zero(negative);
+  const rounded = roundToLongDouble(numerator, denominator, exponent);
+  if (rounded === 'inf' || rounded.significand === 0n) return null;
   return { ...rounded, negative };
 }
 

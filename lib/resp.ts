@@ -71,6 +71,38 @@ const CR = 13;
 const LF = 10;
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * Node's Buffer has latin1Slice/latin1Write, which skip the encoding lookup that
+ * toString('latin1')/write(..., 'latin1') do on every call; @types/node does not declare
+ * them. They sit on the hottest path (every argument, every reply), so we use them.
+ */
+interface Latin1Buffer extends Buffer {
+  latin1Slice(start: number, end: number): string;
+  latin1Write(text: string, offset: number): number;
+}
+const latin1Slice = (buf: Buffer, start: number, end: number): string => (buf as Latin1Buffer).latin1Slice(start, end);
+
+/**
+ * An argument as a latin1 string. Command names and small values are a few bytes long,
+ * and for those String.fromCharCode, which the JIT compiles inline, costs about half of a
+ * call into native code.
+ */
+function argumentString(buf: Buffer, start: number, end: number): string {
+  switch (end - start) {
+    case 1:
+      return String.fromCharCode(buf[start]!);
+    case 2:
+      return String.fromCharCode(buf[start]!, buf[start + 1]!);
+    case 3:
+      return String.fromCharCode(buf[start]!, buf[start + 1]!, buf[start + 2]!);
+    case 4:
+      return String.fromCharCode(buf[start]!, buf[start + 1]!, buf[start + 2]!, buf[start + 3]!);
+    default:
+      return latin1Slice(buf, start, end);
+  }
+}
+const latin1Write = (buf: Buffer, text: string, offset: number): number => (buf as Latin1Buffer).latin1Write(text, offset);
+
 /** "Need at least this many bytes" for a parser that cannot make progress yet. */
 const NEED_LINE = -1;
 
@@ -95,7 +127,7 @@ export class RequestParser {
   private requestBytes = 0;
 
   feed(chunk: Buffer): void {
-    if (this.pos >= this.buf.length) {
+    if (this.pos >= this.buf.length && this.pending.length === 0 && this.resume === null) {
       this.buf = chunk;
       this.pos = 0;
     } else {
@@ -106,7 +138,7 @@ export class RequestParser {
 
   /** Bytes fed but not yet consumed by a complete request. */
   get bufferedBytes(): number {
-    return this.buf.length - this.pos + this.pendingBytes;
+    return this.buf.length - this.pos + this.pendingBytes + (this.resume?.length ?? 0);
   }
 
   /** The next complete request, or null until more bytes arrive. Throws ProtocolError. */
@@ -126,16 +158,16 @@ export class RequestParser {
   }
 
   private startMultibulk(): string[] | null | undefined {
-    const eol = this.buf.indexOf(LF, this.pos);
+    const eol = findLineEnd(this.buf, this.pos);
     if (eol === -1) {
-      if (this.bufferedBytes > LIMITS.maxInlineBytes) throw new ProtocolError('too big mbulk count string');
+      if (this.lineTooLong()) throw new ProtocolError('too big mbulk count string');
       this.needed = NEED_LINE;
       return null;
     }
     const count = parseLength(this.buf, this.pos + 1, eol);
     if (count === null || count > LIMITS.maxMultibulkLength) throw new ProtocolError('invalid multibulk length');
-    this.requestBytes = eol + 1 - this.pos;
-    this.pos = eol + 1;
+    this.requestBytes = eol + 2 - this.pos;
+    this.pos = eol + 2;
     if (count <= 0) return undefined;
     this.argsLeft = count;
     this.args = [];
@@ -144,35 +176,45 @@ export class RequestParser {
   }
 
   private continueMultibulk(): string[] | null {
+    // The hottest loop of the server: state lives in locals while it runs and is stored
+    // back once, when the request is complete or the bytes run out.
     const buf = this.buf;
-    while (this.argsLeft > 0) {
-      if (this.bulkLength < 0) {
-        if (this.pos >= buf.length) return this.waitFor(NEED_LINE);
-        if (buf[this.pos] !== 36 /* '$' */) {
-          throw new ProtocolError(`expected '$', got '${String.fromCharCode(buf[this.pos]!)}'`);
-        }
-        const eol = buf.indexOf(LF, this.pos);
+    const start = this.pos;
+    let pos = start;
+    let left = this.argsLeft;
+    let length = this.bulkLength;
+    let waitingFor = 0;
+    while (left > 0) {
+      if (length < 0) {
+        const eol = pos < buf.length ? findLineEnd(buf, pos) : -1;
         if (eol === -1) {
-          if (this.bufferedBytes > LIMITS.maxInlineBytes) throw new ProtocolError('too big bulk count string');
-          return this.waitFor(NEED_LINE);
+          if (this.lineTooLong()) throw new ProtocolError('too big bulk count string');
+          waitingFor = NEED_LINE;
+          break;
         }
-        const length = parseLength(buf, this.pos + 1, eol);
-        if (length === null || length < 0 || length > LIMITS.maxBulkBytes) {
-          throw new ProtocolError('invalid bulk length');
-        }
-        this.countRequestBytes(eol + 1 - this.pos);
-        this.bulkLength = length;
-        this.pos = eol + 1;
+        // Like Redis, look at the '$' only once the whole header line is in.
+        if (buf[pos] !== 36 /* '$' */) throw new ProtocolError(`expected '$', got '${String.fromCharCode(buf[pos]!)}'`);
+        const parsed = parseLength(buf, pos + 1, eol);
+        if (parsed === null || parsed < 0 || parsed > LIMITS.maxBulkBytes) throw new ProtocolError('invalid bulk length');
+        length = parsed;
+        pos = eol + 2;
       }
-      const end = this.pos + this.bulkLength;
-      if (end + 2 > buf.length) return this.waitFor(this.bulkLength + 2);
+      const end = pos + length;
+      if (end + 2 > buf.length) {
+        waitingFor = length + 2;
+        break;
+      }
       // Like Redis, trust the length and skip the two bytes after the payload unread.
-      this.args.push(buf.toString('latin1', this.pos, end));
-      this.countRequestBytes(this.bulkLength + 2);
-      this.pos = end + 2;
-      this.bulkLength = -1;
-      this.argsLeft--;
+      this.args.push(argumentString(buf, pos, end));
+      pos = end + 2;
+      length = -1;
+      left--;
     }
+    this.pos = pos;
+    this.argsLeft = left;
+    this.bulkLength = length;
+    this.countRequestBytes(pos - start);
+    if (left > 0) return this.waitFor(waitingFor);
     const request = this.args;
     this.args = [];
     return request;
@@ -186,12 +228,12 @@ export class RequestParser {
   private inline(): string[] | null | undefined {
     const eol = this.buf.indexOf(LF, this.pos);
     if (eol === -1) {
-      if (this.bufferedBytes > LIMITS.maxInlineBytes) throw new ProtocolError('too big inline request');
+      if (this.lineTooLong()) throw new ProtocolError('too big inline request');
       return this.waitFor(NEED_LINE);
     }
     let end = eol;
     if (end > this.pos && this.buf[end - 1] === CR) end--;
-    const line = this.buf.toString('latin1', this.pos, end);
+    const line = latin1Slice(this.buf, this.pos, end);
     this.pos = eol + 1;
     const args = splitInlineArgs(line);
     if (args === null) throw new ProtocolError('unbalanced quotes in request');
@@ -201,37 +243,92 @@ export class RequestParser {
   /** How many bytes from pos the parser needs next, or NEED_LINE for "up to a newline". */
   private needed = NEED_LINE;
 
+  /** No newline in more bytes than Redis allows on one line (inline request or count). */
+  private lineTooLong(): boolean {
+    // While chunks are pending the newline may be in one of them: pullPending() joins them
+    // and the search runs again, so judge only once every byte fed is in view.
+    return this.pendingBytes === 0 && this.resume === null && this.buf.length - this.pos > LIMITS.maxInlineBytes;
+  }
+
   private waitFor(bytes: number): null {
     this.needed = bytes;
     return null;
   }
 
   /**
-   * Joins queued chunks onto the unread tail of the buffer, but only once they can satisfy
-   * what the parser waits for: a 100 MB bulk arriving in 64 KB reads is copied once, not
-   * once per read.
+   * The unread rest of a chunk whose first bytes were joined onto an unfinished element
+   * (see pullPending); parsing carries on there once the joined bytes are used up.
+   */
+  private resume: Buffer | null = null;
+
+  /**
+   * Brings the next bytes into view when the current buffer is used up or ends mid-element.
+   * With no unfinished element, the next chunk is parsed where it lies. Otherwise queued
+   * chunks are joined only once they can complete what the parser waits for (a 100 MB bulk
+   * arriving in 64 KB reads is copied once, not once per read), and when one chunk
+   * completes it, only the element that straddles the boundary is copied, not the chunk.
    */
   private pullPending(): boolean {
+    if (this.resume !== null) {
+      this.pending.unshift(this.resume);
+      this.pendingBytes += this.resume.length;
+      this.resume = null;
+    }
     if (this.pending.length === 0) return false;
-    const available = this.buf.length - this.pos + this.pendingBytes;
-    if (this.needed !== NEED_LINE && available < this.needed) return false;
-    const parts = this.pos < this.buf.length ? [this.buf.subarray(this.pos), ...this.pending] : this.pending;
-    this.buf = parts.length === 1 ? parts[0]! : Buffer.concat(parts, available);
+    const tail = this.buf.subarray(this.pos);
+    const first = this.pending[0]!;
+    if (tail.length === 0) {
+      this.buf = first;
+      this.pending.shift();
+      this.pendingBytes -= first.length;
+    } else {
+      const available = tail.length + this.pendingBytes;
+      if (this.needed !== NEED_LINE && available < this.needed) return false;
+      // What finishes the element: exactly the rest of a bulk, or for a line a guess that
+      // covers any header ("$536870912\r\n"); an inline command may need more rounds.
+      const take = this.needed === NEED_LINE ? STRADDLE_LINE_BYTES : this.needed - tail.length;
+      if (this.pending.length === 1 && take < first.length) {
+        this.buf = Buffer.concat([tail, first.subarray(0, take)]);
+        this.resume = first.subarray(take);
+      } else {
+        this.buf = Buffer.concat([tail, ...this.pending], available);
+      }
+      this.pending = [];
+      this.pendingBytes = 0;
+    }
     this.pos = 0;
-    this.pending = [];
-    this.pendingBytes = 0;
     return true;
   }
 }
 
+/** How much of the next chunk to join onto a header line cut in two by a read. */
+const STRADDLE_LINE_BYTES = 64;
+
 /**
- * Parses the decimal after a '*' or '$' up to the line end (an optional CR before LF).
- * Returns null for anything Redis's string2ll would refuse: no digits, a sign alone,
- * leading zeros, other characters, or a number too large.
+ * The CR that ends a '*' or '$' header line, or -1 until it and one byte after it are in.
+ * Redis ends these lines at the CR and skips the next byte unread (it is meant to be LF),
+ * so "*1\n" is not a header. Tuned for short lines: for a few bytes a plain loop is
+ * cheaper than a call into native code, and longer lines fall back to indexOf.
  */
-function parseLength(buf: Buffer, start: number, lf: number): number | null {
-  let end = lf;
-  if (end > start && buf[end - 1] === CR) end--;
+function findLineEnd(buf: Buffer, from: number): number {
+  const stop = Math.min(buf.length, from + 24);
+  let cr = -1;
+  for (let i = from; i < stop; i++) {
+    if (buf[i] === CR) {
+      cr = i;
+      break;
+    }
+  }
+  if (cr === -1 && stop < buf.length) cr = buf.indexOf(CR, stop);
+  return cr !== -1 && cr + 1 < buf.length ? cr : -1;
+}
+
+/**
+ * Parses the decimal after a '*' or '$' up to the CR that ends the line. Returns null for
+ * anything Redis's string2ll would refuse: no digits, a sign alone, leading zeros, other
+ * characters, or a number too large.
+ */
+function parseLength(buf: Buffer, start: number, end: number): number | null {
   let i = start;
   let negative = false;
   if (i < end && buf[i] === 45 /* '-' */) {
@@ -299,7 +396,9 @@ export function splitInlineArgs(line: string): string[] | null {
         } else {
           current += c;
         }
-      } else if (c === undefined || isSpace(c)) {
+      } else if (c === undefined || c === ' ' || c === '\n' || c === '\r' || c === '\t') {
+        // Blanks between words are any isspace() byte, but only these four end a word:
+        // "a\vb" is one argument, as in sdssplitargs.
         break;
       } else if (c === '"') {
         inDouble = true;
@@ -389,12 +488,17 @@ export class ReplyWriter {
   }
 
   bulkString(value: string, prefix = '$'): void {
-    const header = `${prefix}${value.length}\r\n`;
-    this.reserve(header.length + value.length + 2);
-    this.offset += this.chunk.write(header, this.offset, 'latin1');
-    this.offset += this.chunk.write(value, this.offset, 'latin1');
-    this.chunk[this.offset++] = CR;
-    this.chunk[this.offset++] = LF;
+    this.reserve(value.length + 24);
+    const chunk = this.chunk;
+    let at = this.offset;
+    chunk[at++] = prefix.charCodeAt(0);
+    at = writeDecimal(chunk, at, value.length);
+    chunk[at++] = CR;
+    chunk[at++] = LF;
+    at = writeText(chunk, at, value);
+    chunk[at++] = CR;
+    chunk[at++] = LF;
+    this.offset = at;
   }
 
   nullBulk(): void {
@@ -419,16 +523,19 @@ export class ReplyWriter {
   }
 
   private line(prefix: string, text: string): void {
-    this.reserve(prefix.length + text.length + 2);
-    this.offset += this.chunk.write(prefix, this.offset, 'latin1');
-    this.offset += this.chunk.write(text, this.offset, 'latin1');
-    this.chunk[this.offset++] = CR;
-    this.chunk[this.offset++] = LF;
+    this.reserve(text.length + 3);
+    const chunk = this.chunk;
+    let at = this.offset;
+    chunk[at++] = prefix.charCodeAt(0);
+    at = writeText(chunk, at, text);
+    chunk[at++] = CR;
+    chunk[at++] = LF;
+    this.offset = at;
   }
 
   private raw(text: string): void {
     this.reserve(text.length);
-    this.offset += this.chunk.write(text, this.offset, 'latin1');
+    this.offset = writeText(this.chunk, this.offset, text);
   }
 
   private reserve(bytes: number): void {
@@ -446,6 +553,24 @@ export class ReplyWriter {
   }
 }
 
+/** Writes a latin1 string at `at`, returning the offset after it. */
+function writeText(chunk: Buffer, at: number, text: string): number {
+  // Short strings (most keys, headers, "+OK") are cheaper to copy in a loop than through
+  // a native call; long ones go through latin1Write.
+  if (text.length > 32) return at + latin1Write(chunk, text, at);
+  for (let i = 0; i < text.length; i++) chunk[at++] = text.charCodeAt(i);
+  return at;
+}
+
+/** Writes a non-negative integer in decimal at `at`, returning the offset after it. */
+function writeDecimal(chunk: Buffer, at: number, n: number): number {
+  if (n < 10) {
+    chunk[at] = 48 + n;
+    return at + 1;
+  }
+  return writeText(chunk, at, String(n));
+}
+
 /** Redis's spelling of a double: integers without ".0", "inf", "-inf", "nan". */
 export function formatDouble(d: number): string {
   if (Number.isNaN(d)) return 'nan';
@@ -454,11 +579,14 @@ export function formatDouble(d: number): string {
   return String(d);
 }
 
-/** Encodes one value on its own; convenient outside the hot path. */
+/** One writer for encode(): its bytes are copied out, so it can be reused at once. */
+const scratchWriter = new ReplyWriter(2);
+
+/** Encodes one value on its own, into a Buffer of its own. */
 export function encode(value: RespValue, protocol: ProtocolVersion = 2): Buffer {
-  const writer = new ReplyWriter(protocol);
-  writer.write(value);
-  return Buffer.from(writer.take() ?? EMPTY);
+  scratchWriter.protocol = protocol;
+  scratchWriter.write(value);
+  return Buffer.from(scratchWriter.take() ?? EMPTY);
 }
 
 /** Encodes a command as a client sends it: an array of bulk strings. */
@@ -508,7 +636,7 @@ export class ReplyParser {
     const eol = this.buf.indexOf(LF, at);
     if (eol === -1) return undefined;
     const type = String.fromCharCode(this.buf[at]!);
-    const text = this.buf.toString('latin1', at + 1, eol > at && this.buf[eol - 1] === CR ? eol - 1 : eol);
+    const text = latin1Slice(this.buf, at + 1, eol > at && this.buf[eol - 1] === CR ? eol - 1 : eol);
     const next = eol + 1;
     switch (type) {
       case '+':
@@ -532,7 +660,7 @@ export class ReplyParser {
         if (length === -1) return { value: NULL_BULK, end: next };
         if (!Number.isInteger(length) || length < 0) throw new ProtocolError(`invalid bulk length '${text}'`);
         if (next + length + 2 > this.buf.length) return undefined;
-        const payload = this.buf.toString('latin1', next, next + length);
+        const payload = latin1Slice(this.buf, next, next + length);
         const end = next + length + 2;
         if (type === '=') return { value: verbatim(payload.slice(4), payload.slice(0, 3)), end };
         if (type === '!') return { value: error(payload), end };

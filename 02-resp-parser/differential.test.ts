@@ -1,0 +1,55 @@
+// Step 02 against real Redis: the commands it knows, and the protocol errors, byte for byte.
+import { describeDifferential, type DiffCase } from '../test/helpers/differential.ts';
+import { FRAMING_DIFF_CASES, PROTOCOL_ERROR_DIFF_CASES } from '../test/helpers/protocol-suite.ts';
+
+const withoutId = (reply: string) => reply.replace(/(\$2\r\nid\r\n):\d+\r\n/, '$1:<id>\r\n');
+
+const cases: DiffCase[] = [
+  { name: 'PING', send: [['PING']] },
+  { name: 'PING message', send: [['PING', 'hello world']] },
+  { name: 'PING binary message', send: [['PING', '\x00\xff\r\n']] },
+  { name: 'PING too many arguments', send: [['PING', 'a', 'b']] },
+  { name: 'ECHO', send: [['ECHO', 'hello']] },
+  { name: 'ECHO empty', send: [['ECHO', '']] },
+  { name: 'ECHO no argument', send: [['ECHO']] },
+  { name: 'ECHO two arguments', send: [['ECHO', 'a', 'b']] },
+  { name: 'mixed-case command names', send: [['pInG'], ['echo', 'x']] },
+  { name: 'inline commands', send: 'PING\r\nECHO "a b" \'c d\'\r\nECHO "x\\x41\\ty"\r\n', replies: 3 },
+  { name: 'inline with a bare LF', send: 'PING\nPING\n', replies: 2 },
+  { name: 'empty requests are skipped', send: '\r\n\r\n*0\r\n*-1\r\nPING\r\n' },
+  { name: 'negative multibulk length is skipped', send: '*-10\r\nPING\r\n' },
+  { name: 'pipelined', send: [['PING'], ['ECHO', 'a'], ['PING', 'b'], ['ECHO', 'c']] },
+  { name: 'QUIT', send: 'QUIT\r\nPING\r\n', closes: true },
+  { name: 'HELLO', send: [['HELLO']], normalize: withoutId },
+  { name: 'HELLO 2', send: [['HELLO', '2']], normalize: withoutId },
+  { name: 'HELLO 3', send: [['HELLO', '3']], normalize: withoutId },
+  { name: 'HELLO 3 then PING', send: [['HELLO', '3'], ['PING'], ['ECHO', 'x']], normalize: withoutId },
+  { name: 'HELLO 3 then HELLO 2', send: [['HELLO', '3'], ['HELLO', '2']], normalize: (r) => withoutId(withoutId(r)) },
+  { name: 'HELLO 1', send: [['HELLO', '1']] },
+  { name: 'HELLO 4', send: [['HELLO', '4']] },
+  { name: 'HELLO -3', send: [['HELLO', '-3']] },
+  { name: 'HELLO not a number', send: [['HELLO', 'three']] },
+  { name: 'HELLO 03', send: [['HELLO', '03']] },
+  { name: 'HELLO huge', send: [['HELLO', '99999999999999999999']] },
+  { name: 'HELLO bad option', send: [['HELLO', '3', 'FOO']] },
+  { name: 'HELLO SETNAME without a name', send: [['HELLO', '3', 'SETNAME']] },
+  { name: 'HELLO AUTH without a password', send: [['HELLO', '3', 'AUTH', 'default']] },
+  { name: 'HELLO AUTH default', send: [['HELLO', '2', 'AUTH', 'default', 'anything']], normalize: withoutId },
+  { name: 'HELLO AUTH other user', send: [['HELLO', '2', 'AUTH', 'alice', 'secret']] },
+  { name: 'HELLO AUTH other user then bad option', send: [['HELLO', '2', 'AUTH', 'alice', 'secret', 'BAD']] },
+  { name: 'HELLO SETNAME with a space', send: [['HELLO', '2', 'SETNAME', 'a b']] },
+  { name: 'HELLO SETNAME', send: [['HELLO', '2', 'SETNAME', 'conn']], normalize: withoutId },
+  { name: 'HELLO bad option with CRLF', send: [['HELLO', '3', 'a\r\nb']] },
+  { name: 'unknown command', send: [['FOO']] },
+  { name: 'unknown command with args', send: [['FOO', 'a', 'b c']] },
+  { name: 'unknown command with long args', send: [['NOSUCH', 'x'.repeat(100), 'y'.repeat(100), 'z']] },
+  { name: 'unknown command with a long name', send: [['Q'.repeat(300)]] },
+  { name: 'unknown command with CRLF in arguments', send: [['FOO\r\nBAR', 'a\r\nb', 'c\nd']] },
+  { name: 'unknown command inline', send: 'FOO bar\r\n' },
+  { name: 'COMMAND COUNT with an argument', send: [['COMMAND', 'COUNT', 'x']] },
+  { name: 'COMMAND unknown subcommand', send: [['COMMAND', 'NOPE']] },
+  ...PROTOCOL_ERROR_DIFF_CASES,
+  ...FRAMING_DIFF_CASES,
+];
+
+describeDifferential('02-resp-parser', cases);
