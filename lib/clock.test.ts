@@ -1,0 +1,74 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { FakeClock, systemClock } from './clock.ts';
+
+describe('systemClock', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('reads Unix milliseconds and a monotonic clock', () => {
+    const before = Date.now();
+    expect(systemClock.now()).toBeGreaterThanOrEqual(before);
+    const a = systemClock.monotonic();
+    expect(systemClock.monotonic()).toBeGreaterThanOrEqual(a);
+  });
+
+  it('runs a periodic task until cancelled', () => {
+    vi.useFakeTimers();
+    const runs: number[] = [];
+    const cancel = systemClock.every(100, () => runs.push(runs.length));
+    vi.advanceTimersByTime(250);
+    expect(runs).toEqual([0, 1]);
+    cancel();
+    vi.advanceTimersByTime(1000);
+    expect(runs).toEqual([0, 1]);
+  });
+});
+
+describe('FakeClock', () => {
+  it('stands still until advanced, and moves both clocks together', () => {
+    const clock = new FakeClock(1_000_000);
+    expect(clock.now()).toBe(1_000_000);
+    expect(clock.monotonic()).toBe(0);
+    clock.advance(250);
+    expect(clock.now()).toBe(1_000_250);
+    expect(clock.monotonic()).toBe(250);
+  });
+
+  it('runs due tasks in order, each at its own time', () => {
+    const clock = new FakeClock(0);
+    const seen: string[] = [];
+    clock.every(100, () => seen.push(`fast@${clock.monotonic()}`));
+    clock.every(250, () => seen.push(`slow@${clock.monotonic()}`));
+    clock.advance(300);
+    expect(seen).toEqual(['fast@100', 'fast@200', 'slow@250', 'fast@300']);
+  });
+
+  it('stops running a cancelled task', () => {
+    const clock = new FakeClock();
+    let runs = 0;
+    const cancel = clock.every(10, () => runs++);
+    clock.advance(30);
+    cancel();
+    clock.advance(100);
+    expect(runs).toBe(3);
+  });
+
+  it('can make every monotonic read take time, to model slow work', () => {
+    const clock = new FakeClock(0);
+    clock.monotonicStepPerRead = 5;
+    expect([clock.monotonic(), clock.monotonic(), clock.monotonic()]).toEqual([0, 5, 10]);
+    expect(clock.now()).toBe(15);
+  });
+
+  it('can step the wall clock alone, as NTP would, leaving monotonic time alone', () => {
+    const clock = new FakeClock(1000);
+    clock.setWallClock(5000);
+    expect(clock.now()).toBe(5000);
+    expect(clock.monotonic()).toBe(0);
+  });
+
+  it('refuses a zero interval, which would never let time move on', () => {
+    expect(() => new FakeClock().every(0, () => {})).toThrow(RangeError);
+  });
+});
