@@ -73,6 +73,35 @@ export const COMMON_FLAGS = {
   loglevel: choiceFlag<LogLevel>('notice', LOG_LEVELS),
 };
 
+/** appendfsync: when the append-only file's bytes are forced to the disk. */
+export const FSYNC_POLICIES = ['always', 'everysec', 'no'] as const;
+export type FsyncPolicy = (typeof FSYNC_POLICIES)[number];
+
+/** A file name on its own, as Redis requires of appendfilename and dbfilename. */
+export function fileNameFlag(defaultValue: string, what: string): Flag<string> {
+  return textFlag(defaultValue, (text) => {
+    if (text === '') return `${what} can't be empty`;
+    if (text.includes('/') || text === '.' || text === '..') return `${what} can't be a path, just a filename`;
+    return undefined;
+  });
+}
+
+/**
+ * Persistence flags (step 05 on): where files live (`--dir`, created if missing) and how
+ * the append-only file behaves. Later steps spread these and add their own.
+ */
+export const PERSISTENCE_FLAGS = {
+  dir: textFlag('./data', (text) => (text === '' ? "dir can't be empty" : undefined)),
+  appendonly: yesNoFlag(true),
+  appendfsync: choiceFlag<FsyncPolicy>('everysec', FSYNC_POLICIES),
+  appendfilename: fileNameFlag('appendonly.aof', 'appendfilename'),
+};
+
+/** Every flag at its default: what a server started in-process gets unless told otherwise. */
+export function flagDefaults<S extends Record<string, Flag<unknown>>>(spec: S): FlagValues<S> {
+  return Object.fromEntries(Object.entries(spec).map(([name, flag]) => [name, flag.default])) as FlagValues<S>;
+}
+
 /**
  * Parses `--name value...` pairs. A flag's value is every word up to the next `--flag`,
  * joined by spaces, so both `--save "900 1"` and `--save 900 1` work, and `--save ""`

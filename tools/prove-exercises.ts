@@ -13,7 +13,7 @@
 //
 // Usage: npx tsx tools/prove-exercises.ts
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -89,6 +89,9 @@ export function buildSolution(root: string, buildRoot: string, exercise: Exercis
     },
   });
   symlinkSync(join(root, 'lib'), join(home, 'lib'), 'dir');
+  // Outside the repo there is no package.json saying "type": "module"; without one, a check
+  // that runs the build as a child process (spawnStep) would load it as CommonJS and fail.
+  writeFileSync(join(home, 'package.json'), '{ "type": "module" }\n');
 
   // git apply works as a plain patch tool outside a repository, and refuses fuzz.
   const applied = spawnSync('git', ['apply', '--whitespace=nowarn', resolve(root, exercise.patch)], { cwd: home, encoding: 'utf8' });

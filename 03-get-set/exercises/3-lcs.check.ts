@@ -1,63 +1,54 @@
 // Exercise 3: LCS key1 key2 [LEN], the longest common subsequence of two values.
 // Run: make check STEP=03 EX=3   (TARGET=redis make check STEP=03 EX=3 shows real Redis)
-import { afterAll, afterEach, beforeAll, beforeEach, describe, it } from 'vitest';
-import { RawClient, command } from '../../test/helpers/raw-client.ts';
-import { startExerciseServer, type TestServer } from '../../test/helpers/servers.ts';
+import { beforeEach, describe, it } from 'vitest';
+import { command } from '../../test/helpers/raw-client.ts';
+import { useServer } from '../../test/helpers/fixtures.ts';
+import { startExerciseServer } from '../../test/helpers/servers.ts';
 
 describe('exercise 3: LCS', () => {
-  let server: TestServer;
-  let client: RawClient;
-  beforeAll(async () => {
-    server = await startExerciseServer(import.meta.url);
-  });
-  afterAll(async () => {
-    await server?.close();
-  });
-  // A connection per test, so a reply left unread by one failing test cannot confuse the next.
+  const t = useServer(() => startExerciseServer(import.meta.url));
   beforeEach(async () => {
-    client = await RawClient.connect(server.port);
-    await client.expectReply(command('FLUSHALL'), '+OK\r\n');
+    await t.client.expectReply(command('FLUSHALL'), '+OK\r\n');
   });
-  afterEach(() => client.destroy());
 
   it('answers the longest common subsequence', async () => {
-    await client.expectReply(command('MSET', 'key1', 'ohmytext', 'key2', 'mynewtext'), '+OK\r\n');
-    await client.expectReply(command('LCS', 'key1', 'key2'), '$6\r\nmytext\r\n', 'the bytes both values contain in the same order, not necessarily next to each other');
+    await t.client.expectReply(command('MSET', 'key1', 'ohmytext', 'key2', 'mynewtext'), '+OK\r\n');
+    await t.client.expectReply(command('LCS', 'key1', 'key2'), '$6\r\nmytext\r\n', 'the bytes both values contain in the same order, not necessarily next to each other');
   });
 
   it('LEN answers only its length', async () => {
-    await client.expectReply(command('MSET', 'key1', 'ohmytext', 'key2', 'mynewtext'), '+OK\r\n');
-    await client.expectReply(command('LCS', 'key1', 'key2', 'LEN'), ':6\r\n', 'with LEN the reply is an integer');
-    await client.expectReply(command('lcs', 'key1', 'key2', 'len'), ':6\r\n', 'the option is case-insensitive');
+    await t.client.expectReply(command('MSET', 'key1', 'ohmytext', 'key2', 'mynewtext'), '+OK\r\n');
+    await t.client.expectReply(command('LCS', 'key1', 'key2', 'LEN'), ':6\r\n', 'with LEN the reply is an integer');
+    await t.client.expectReply(command('lcs', 'key1', 'key2', 'len'), ':6\r\n', 'the option is case-insensitive');
   });
 
   it('picks the same subsequence as Redis when several are equally long', async () => {
-    await client.expectReply(command('MSET', 'a', 'abcbdab', 'b', 'bdcaba'), '+OK\r\n');
-    await client.expectReply(
+    await t.client.expectReply(command('MSET', 'a', 'abcbdab', 'b', 'bdcaba'), '+OK\r\n');
+    await t.client.expectReply(
       command('LCS', 'a', 'b'),
       '$4\r\nbdab\r\n',
       '"bcba", "bcab" and "bdab" are all 4 long. Walk the table back from the end: on equal bytes take the byte; otherwise move up (i-1) only if that cell is strictly greater than the one to the left (j-1), else move left',
     );
-    await client.expectReply(command('LCS', 'b', 'a'), '$4\r\nbcba\r\n', 'the same rule with the keys swapped gives another answer');
-    await client.expectReply(command('MSET', 'x', 'ab', 'y', 'ba'), '+OK\r\n');
-    await client.expectReply(command('LCS', 'x', 'y'), '$1\r\nb\r\n');
+    await t.client.expectReply(command('LCS', 'b', 'a'), '$4\r\nbcba\r\n', 'the same rule with the keys swapped gives another answer');
+    await t.client.expectReply(command('MSET', 'x', 'ab', 'y', 'ba'), '+OK\r\n');
+    await t.client.expectReply(command('LCS', 'x', 'y'), '$1\r\nb\r\n');
   });
 
   it('treats a missing key as an empty string', async () => {
-    await client.expectReply(command('SET', 'key1', 'ohmytext'), '+OK\r\n');
-    await client.expectReply(command('LCS', 'key1', 'nokey'), '$0\r\n\r\n', 'an empty bulk string, not nil');
-    await client.expectReply(command('LCS', 'nokey1', 'nokey2', 'LEN'), ':0\r\n');
+    await t.client.expectReply(command('SET', 'key1', 'ohmytext'), '+OK\r\n');
+    await t.client.expectReply(command('LCS', 'key1', 'nokey'), '$0\r\n\r\n', 'an empty bulk string, not nil');
+    await t.client.expectReply(command('LCS', 'nokey1', 'nokey2', 'LEN'), ':0\r\n');
   });
 
   it('is binary-safe', async () => {
-    await client.expectReply(command('MSET', 'e', '\x00\xff\x01', 'f', '\xff\x00'), '+OK\r\n');
-    await client.expectReply(command('LCS', 'e', 'f'), '$1\r\n\xff\r\n', 'compare bytes, never decoded text');
+    await t.client.expectReply(command('MSET', 'e', '\x00\xff\x01', 'f', '\xff\x00'), '+OK\r\n');
+    await t.client.expectReply(command('LCS', 'e', 'f'), '$1\r\n\xff\r\n', 'compare bytes, never decoded text');
   });
 
   it('refuses a table that would not fit, before building it', async () => {
     const big = 40_000;
-    await client.expectReply(command('MSET', 'x', 'a'.repeat(big), 'y', 'b'.repeat(big)), '+OK\r\n');
-    await client.expectReply(
+    await t.client.expectReply(command('MSET', 'x', 'a'.repeat(big), 'y', 'b'.repeat(big)), '+OK\r\n');
+    await t.client.expectReply(
       command('LCS', 'x', 'y'),
       '-ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len\r\n',
       'the table has (len1 + 1) × (len2 + 1) cells of 4 bytes; above 512 MB (536870912 bytes) Redis refuses',
@@ -65,7 +56,7 @@ describe('exercise 3: LCS', () => {
   });
 
   it('words its errors as Redis does', async () => {
-    await client.expectReply(command('LCS', 'key1'), "-ERR wrong number of arguments for 'lcs' command\r\n", 'LCS key1 key2 [LEN]: arity -3');
-    await client.expectReply(command('LCS', 'key1', 'key2', 'FOO'), '-ERR syntax error\r\n', 'an unknown option is a syntax error');
+    await t.client.expectReply(command('LCS', 'key1'), "-ERR wrong number of arguments for 'lcs' command\r\n", 'LCS key1 key2 [LEN]: arity -3');
+    await t.client.expectReply(command('LCS', 'key1', 'key2', 'FOO'), '-ERR syntax error\r\n', 'an unknown option is a syntax error');
   });
 });

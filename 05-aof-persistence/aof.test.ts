@@ -1,0 +1,320 @@
+// The AOF module on its own: what the writer does at each batch under each fsync policy,
+// how it survives a failing disk, and how the loader tells a crash from damage.
+import fs from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FakeClock } from '../lib/clock.ts';
+import { createLogger, type Logger } from '../lib/log.ts';
+import { OK, encodeCommand, error, type RespValue } from '../lib/resp.ts';
+import { AofLoadError, AofWriter, loadAof, nodeFileIo, type FileIo } from './aof.ts';
+
+const cmd = (...args: string[]) => encodeCommand(args).toString('latin1');
+const SELECT0 = cmd('SELECT', '0');
+
+let dir: string;
+let lines: string[];
+let log: Logger;
+beforeEach(() => {
+  dir = fs.mkdtempSync(join(tmpdir(), 'aof-unit-'));
+  lines = [];
+  log = createLogger('notice', (line) => lines.push(line));
+});
+afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+/** The real file operations, counted; `failWrites` makes the disk refuse writes. */
+function recordingIo() {
+  const calls: string[] = [];
+  const io = {
+    calls,
+    failWrites: null as null | 'error' | 'short',
+    failFsync: false,
+    write(fd: number, bytes: Buffer) {
+      calls.push(`write ${bytes.length}`);
+      if (io.failWrites === 'error') throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      if (io.failWrites === 'short') {
+        io.failWrites = 'error'; // half goes out, then the disk is full
+        return nodeFileIo.write(fd, bytes.subarray(0, Math.floor(bytes.length / 2)));
+      }
+      return nodeFileIo.write(fd, bytes);
+    },
+    fdatasync(fd: number) {
+      calls.push('fdatasync');
+      if (io.failFsync) throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+      nodeFileIo.fdatasync(fd);
+    },
+    fdatasyncInBackground(fd: number, done: (err: Error | null) => void) {
+      calls.push('background fdatasync');
+      if (io.failFsync) setImmediate(() => done(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' })));
+      else nodeFileIo.fdatasyncInBackground(fd, done);
+    },
+    ftruncate(fd: number, length: number) {
+      calls.push(`ftruncate ${length}`);
+      nodeFileIo.ftruncate(fd, length);
+    },
+  } satisfies FileIo & Record<string, unknown>;
+  return io;
+}
+
+function openWriter(fsync: 'always' | 'everysec' | 'no', io: FileIo, clock = new FakeClock()) {
+  const fatal: string[] = [];
+  const path = join(dir, 'appendonly.aof');
+  const writer = new AofWriter({ path, fsync, clock, log, io, onFatal: (m) => fatal.push(m) });
+  return { writer, path, clock, fatal, contents: () => fs.readFileSync(path, 'latin1') };
+}
+
+describe('AofWriter', () => {
+  it('starts with SELECT 0 and writes a whole batch with one write call', async () => {
+    const io = recordingIo();
+    const { writer, contents } = openWriter('no', io);
+    writer.append(['SET', 'k', 'v']);
+    writer.append(['INCR', 'n']);
+    expect(contents()).toBe('');
+    expect(writer.flush()).toBe(true);
+    expect(io.calls).toEqual([`write ${SELECT0.length + cmd('SET', 'k', 'v').length + cmd('INCR', 'n').length}`]);
+    expect(contents()).toBe(SELECT0 + cmd('SET', 'k', 'v') + cmd('INCR', 'n'));
+    writer.append(['DEL', 'k']);
+    writer.flush();
+    expect(contents()).toBe(SELECT0 + cmd('SET', 'k', 'v') + cmd('INCR', 'n') + cmd('DEL', 'k'));
+    await writer.close();
+  });
+
+  it('keeps binary arguments byte for byte', async () => {
+    const { writer, contents } = openWriter('no', recordingIo());
+    const value = '\x00\r\n\xff';
+    writer.append(['SET', 'k\r\n', value]);
+    writer.flush();
+    expect(contents()).toBe(SELECT0 + `*3\r\n$3\r\nSET\r\n$3\r\nk\r\n\r\n$4\r\n${value}\r\n`);
+    await writer.close();
+  });
+
+  it('appendfsync always: fdatasync after every batch write, before flush() returns', async () => {
+    const io = recordingIo();
+    const { writer } = openWriter('always', io);
+    writer.append(['SET', 'a', '1']);
+    writer.flush();
+    writer.append(['SET', 'b', '2']);
+    writer.append(['SET', 'c', '3']);
+    writer.flush();
+    expect(io.calls.map((c) => c.split(' ')[0])).toEqual(['write', 'fdatasync', 'write', 'fdatasync']);
+    expect(writer.flush()).toBe(true); // nothing new: no write, no fsync
+    expect(io.calls).toHaveLength(4);
+    await writer.close();
+  });
+
+  it('appendfsync everysec: no fsync at the batch; one in the background once a second passes', async () => {
+    const io = recordingIo();
+    const { writer, clock } = openWriter('everysec', io);
+    writer.append(['SET', 'a', '1']);
+    writer.flush();
+    expect(io.calls).toEqual([expect.stringMatching(/^write/)]);
+    clock.advance(999);
+    expect(io.calls).toHaveLength(1);
+    clock.advance(1);
+    expect(io.calls.at(-1)).toBe('background fdatasync');
+    expect(writer.info()).toContainEqual(['aof_pending_bio_fsync', 1]);
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the worker thread finishes
+    expect(writer.info()).toContainEqual(['aof_pending_bio_fsync', 0]);
+    clock.advance(5000); // nothing new was written: nothing to sync
+    expect(io.calls.filter((c) => c === 'background fdatasync')).toHaveLength(1);
+    await writer.close();
+  });
+
+  it('appendfsync everysec measures the second on the monotonic clock, not the wall clock', async () => {
+    const io = recordingIo();
+    const { writer, clock } = openWriter('everysec', io);
+    clock.setWallClock(Date.UTC(2040, 0, 1)); // NTP steps the wall clock ten years ahead
+    writer.append(['SET', 'a', '1']);
+    writer.flush();
+    expect(io.calls).not.toContain('background fdatasync');
+    await writer.close();
+  });
+
+  it('appendfsync no: never fsyncs while running (the OS decides), only at close', async () => {
+    const io = recordingIo();
+    const { writer, clock } = openWriter('no', io);
+    writer.append(['SET', 'a', '1']);
+    writer.flush();
+    clock.advance(10_000);
+    expect(io.calls.filter((c) => c.includes('fdatasync'))).toEqual([]);
+    await writer.close();
+    expect(io.calls.at(-1)).toBe('fdatasync');
+  });
+
+  it('writes what was appended outside a batch at the end of the event-loop turn', async () => {
+    const { writer, contents } = openWriter('no', recordingIo());
+    writer.append(['DEL', 'expired']); // as the active expiry cycle does
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(contents()).toBe(SELECT0 + cmd('DEL', 'expired'));
+    await writer.close();
+  });
+
+  it('on a write error: reports it, keeps the bytes, retries each second, and recovers', async () => {
+    const io = recordingIo();
+    const { writer, clock, contents, fatal } = openWriter('everysec', io);
+    io.failWrites = 'error';
+    writer.append(['SET', 'a', '1']);
+    expect(writer.flush()).toBe(true); // everysec survives: the batch is in memory and in the buffer
+    expect(writer.diskError).toBe('No space left on device');
+    expect(lines.some((l) => l.endsWith('# Error writing to the AOF file: No space left on device'))).toBe(true);
+    expect(writer.info()).toContainEqual(['aof_buffer_length', SELECT0.length + cmd('SET', 'a', '1').length]);
+    clock.advance(1000); // the retry fails too, and is not logged again
+    expect(lines.filter((l) => l.includes('Error writing'))).toHaveLength(1);
+    io.failWrites = null;
+    clock.advance(1000);
+    expect(writer.diskError).toBeNull();
+    expect(lines.at(-1)).toMatch(/AOF write error looks solved, Redis can write again\.$/);
+    expect(contents()).toBe(SELECT0 + cmd('SET', 'a', '1'));
+    expect(fatal).toEqual([]);
+    await writer.close();
+  });
+
+  it('everysec: a failed background fsync refuses writes until a later one succeeds', async () => {
+    const io = recordingIo();
+    const { writer, clock } = openWriter('everysec', io);
+    io.failFsync = true;
+    writer.append(['SET', 'a', '1']);
+    writer.flush();
+    clock.advance(1000);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writer.diskError).toBe('I/o error');
+    expect(lines.at(-1)).toMatch(/# Fail to fsync the AOF file: I\/o error$/);
+    io.failFsync = false;
+    writer.append(['SET', 'b', '2']); // what a replica or the expiry cycle may still append
+    writer.flush();
+    clock.advance(1000);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(writer.diskError).toBeNull();
+    await writer.close();
+  });
+
+  it('cuts a short write off the file, so the next start does not see half a command', async () => {
+    const io = recordingIo();
+    const { writer, contents } = openWriter('no', io);
+    writer.append(['SET', 'a', '1']);
+    writer.flush();
+    const before = contents();
+    io.failWrites = 'short';
+    writer.append(['SET', 'b', '2']);
+    writer.flush();
+    expect(io.calls).toContain(`ftruncate ${before.length}`);
+    expect(contents()).toBe(before);
+    expect(writer.diskError).toBe('No space left on device');
+    io.failWrites = null;
+    writer.flush();
+    expect(contents()).toBe(before + cmd('SET', 'b', '2'));
+    await writer.close();
+  });
+
+  it('appendfsync always cannot keep its promise after a failed write or fsync: it asks to stop', async () => {
+    const io = recordingIo();
+    const { writer, fatal } = openWriter('always', io);
+    io.failWrites = 'error';
+    writer.append(['SET', 'a', '1']);
+    expect(writer.flush()).toBe(false);
+    expect(fatal).toEqual(["Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting..."]);
+    io.failWrites = null;
+    io.failFsync = true;
+    writer.append(['SET', 'b', '2']);
+    expect(writer.flush()).toBe(false);
+    expect(fatal[1]).toBe("Can't persist AOF for fsync error when the AOF fsync policy is 'always': I/o error. Exiting...");
+    io.failFsync = false;
+    await writer.close();
+  });
+});
+
+describe('loadAof', () => {
+  /** A replayer that records what it ran; FOO is not a command. */
+  function recorder() {
+    const ran: string[][] = [];
+    return {
+      ran,
+      run(args: string[]): RespValue {
+        ran.push(args);
+        return args[0] === 'INCR' && args[1] === 'text' ? error('ERR value is not an integer or out of range') : OK;
+      },
+      isCommand: (name: string) => name.toUpperCase() !== 'FOO',
+    };
+  }
+  const write = (text: string) => {
+    const path = join(dir, 'appendonly.aof');
+    fs.writeFileSync(path, Buffer.from(text, 'latin1'));
+    return path;
+  };
+  const file = SELECT0 + cmd('SET', 'a', '1') + cmd('SET', 'b', '\r\n') + cmd('INCR', 'a');
+
+  it('returns null when there is no file yet', () => {
+    expect(loadAof(join(dir, 'none.aof'), recorder(), log)).toBeNull();
+  });
+
+  it('replays every command in order and reports the count', () => {
+    const replayer = recorder();
+    const report = loadAof(write(file), replayer, log);
+    expect(replayer.ran).toEqual([['SELECT', '0'], ['SET', 'a', '1'], ['SET', 'b', '\r\n'], ['INCR', 'a']]);
+    expect(report).toEqual({ commands: 4, bytes: file.length, truncatedBytes: 0 });
+  });
+
+  it('drops a half-written last command, with a warning, and truncates the file before it', () => {
+    for (let cut = 1; cut < cmd('INCR', 'a').length; cut++) {
+      const whole = SELECT0 + cmd('SET', 'a', '1') + cmd('SET', 'b', '\r\n');
+      const path = write(whole + cmd('INCR', 'a').slice(0, cut));
+      lines = [];
+      const replayer = recorder();
+      const report = loadAof(path, replayer, log);
+      expect(replayer.ran).toHaveLength(3);
+      expect(report).toEqual({ commands: 3, bytes: whole.length, truncatedBytes: cut });
+      expect(fs.readFileSync(path, 'latin1')).toBe(whole);
+      expect(lines.map((l) => l.replace(/^.*? # /, ''))).toEqual([
+        '!!! Warning: short read while loading the AOF file appendonly.aof!!!',
+        `!!! Truncating the AOF appendonly.aof at offset ${whole.length} !!!`,
+        'AOF appendonly.aof loaded anyway because aof-load-truncated is enabled',
+      ]);
+    }
+  });
+
+  it('refuses garbage in the middle, naming its byte offset, and leaves the file alone', () => {
+    const offset = SELECT0.length + cmd('SET', 'a', '1').length;
+    const damaged = SELECT0 + cmd('SET', 'a', '1') + 'garbage\r\n' + cmd('SET', 'b', '2');
+    const path = write(damaged);
+    expect(() => loadAof(path, recorder(), log)).toThrow(
+      new RegExp(`^Bad file format reading the append only file appendonly.aof at offset ${offset}: expected '\\*', got 'g'`),
+    );
+    expect(fs.readFileSync(path, 'latin1')).toBe(damaged);
+  });
+
+  it('refuses damage to a frame, even where the parser alone would read on', () => {
+    // A bulk length of 2 where the value has 1 byte: the frame after it no longer lines up.
+    const damaged = SELECT0 + '*3\r\n$3\r\nSET\r\n$1\r\na\r\n$2\r\n1\r\n' + cmd('SET', 'b', '2');
+    expect(() => loadAof(write(damaged), recorder(), log)).toThrow(
+      new RegExp(`at offset ${SELECT0.length}: `),
+    );
+    const badHeader = SELECT0 + '*3\r\n$3\r\nSET\r\nxx' + cmd('SET', 'b', '2');
+    expect(() => loadAof(write(badHeader), recorder(), log)).toThrow(
+      new RegExp(`^Bad file format .* at offset ${SELECT0.length}: expected '\\$', got 'x'`),
+    );
+  });
+
+  it('refuses a tail that is not the start of a command', () => {
+    expect(() => loadAof(write(SELECT0 + 'junk'), recorder(), log)).toThrow(
+      new RegExp(`at offset ${SELECT0.length}: expected '\\*', got 'j'`),
+    );
+  });
+
+  it('stops at an unknown command, naming it and its offset', () => {
+    expect(() => loadAof(write(SELECT0 + cmd('FOO', 'x') + cmd('SET', 'a', '1')), recorder(), log)).toThrow(
+      new AofLoadError(`Unknown command 'FOO' reading the append only file appendonly.aof at offset ${SELECT0.length}`),
+    );
+  });
+
+  it('skips annotation lines', () => {
+    const replayer = recorder();
+    loadAof(write('#TS:1700000000\r\n' + SELECT0 + '#TS:1700000001\r\n' + cmd('SET', 'a', '1')), replayer, log);
+    expect(replayer.ran).toEqual([['SELECT', '0'], ['SET', 'a', '1']]);
+  });
+
+  it('stops at a command that fails on replay: the file does not describe this dataset', () => {
+    expect(() => loadAof(write(SELECT0 + cmd('INCR', 'text') + cmd('SET', 'a', '1')), recorder(), log)).toThrow(
+      new AofLoadError(`Command 'INCR' at offset ${SELECT0.length} of the append only file appendonly.aof failed on replay: ERR value is not an integer or out of range`),
+    );
+  });
+});

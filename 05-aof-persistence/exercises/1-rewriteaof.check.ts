@@ -1,0 +1,90 @@
+// Exercise 1: REWRITEAOF, compacting the AOF. Run: make check STEP=05 EX=1
+import fs from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { commandsInAof } from '../../test/helpers/aof-file.ts';
+import { RawClient, command } from '../../test/helpers/raw-client.ts';
+import { startExerciseServer, type TestServer } from '../../test/helpers/servers.ts';
+
+describe('exercise 1: REWRITEAOF', () => {
+  let dir: string;
+  let server: TestServer | undefined;
+  let client: RawClient | undefined;
+  const aof = () => join(dir, 'appendonly.aof');
+
+  async function start(): Promise<RawClient> {
+    client?.destroy();
+    await server?.close();
+    server = await startExerciseServer(import.meta.url, { dir, appendfsync: 'always' });
+    client = await RawClient.connect(server.port);
+    return client;
+  }
+
+  beforeEach(() => {
+    dir = fs.mkdtempSync(join(tmpdir(), 'rewriteaof-'));
+  });
+  afterEach(async () => {
+    client?.destroy();
+    await server?.close();
+    client = server = undefined;
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A history much longer than the dataset it leaves. */
+  async function writeHistory(c: RawClient): Promise<number> {
+    const history = [
+      command('SET', 'counter', '0'),
+      ...Array.from({ length: 50 }, () => command('INCR', 'counter')),
+      command('SET', 'scratch', 'x'),
+      command('DEL', 'scratch'),
+      command('SET', 'session', 'abc', 'PXAT', '4102444800000'),
+      command('SET', 'bin\r\n', '\x00\xff'),
+      command('SET', 'dead', 'v', 'PXAT', '1'),
+    ];
+    c.send(history.join(''));
+    await c.readReplies(history.length);
+    return history.length;
+  }
+
+  it('replaces the file with one SET per live key, smaller than before', async () => {
+    const c = await start();
+    await writeHistory(c);
+    const before = fs.statSync(aof()).size;
+    await c.expectReply(command('REWRITEAOF'), '+OK\r\n', 'add REWRITEAOF to the command table; it replies +OK once the new file is in place');
+    const [select, ...sets] = commandsInAof(aof());
+    expect(select, 'the rewritten file starts with SELECT 0, as every AOF does').toEqual(['SELECT', '0']);
+    expect(sets.sort(), 'one SET per live key; a key with a deadline gets it as PXAT; an expired key is left out').toEqual([
+      ['SET', 'bin\r\n', '\x00\xff'],
+      ['SET', 'counter', '50'],
+      ['SET', 'session', 'abc', 'PXAT', '4102444800000'],
+    ]);
+    expect(fs.statSync(aof()).size, 'the point of a rewrite: a smaller file').toBeLessThan(before / 4);
+    expect(fs.readdirSync(dir), 'write a temporary file, then rename it over the AOF: nothing else stays behind').toEqual(['appendonly.aof']);
+  });
+
+  it('keeps appending to the new file, and INFO persistence tells about it', async () => {
+    const c = await start();
+    await writeHistory(c);
+    await c.expectReply(command('REWRITEAOF'), '+OK\r\n');
+    const size = fs.statSync(aof()).size;
+    const info = (await c.request(command('INFO', 'persistence'))).toString('latin1');
+    expect(/aof_rewrites:(\d+)/.exec(info)?.[1], 'INFO persistence: aof_rewrites counts rewrites').toBe('1');
+    expect(/aof_base_size:(\d+)/.exec(info)?.[1], 'aof_base_size is the size right after the rewrite').toBe(String(size));
+    expect(/aof_current_size:(\d+)/.exec(info)?.[1], 'aof_current_size starts again from the new file').toBe(String(size));
+    await c.expectReply(command('SET', 'after', '1'), '+OK\r\n');
+    expect(commandsInAof(aof()).at(-1), 'the old file descriptor points at the replaced file: open the new one for appending').toEqual(['SET', 'after', '1']);
+  });
+
+  it('restarts from the rewritten file with the same values and deadlines', async () => {
+    let c = await start();
+    await writeHistory(c);
+    await c.expectReply(command('REWRITEAOF'), '+OK\r\n');
+    await c.expectReply(command('INCR', 'counter'), ':51\r\n');
+    c = await start();
+    await c.expectReply(command('GET', 'counter'), '$2\r\n51\r\n');
+    await c.expectReply(command('PEXPIRETIME', 'session'), ':4102444800000\r\n');
+    await c.expectReply(command('GET', 'bin\r\n'), '$2\r\n\x00\xff\r\n');
+    await c.expectReply(command('EXISTS', 'scratch', 'dead'), ':0\r\n');
+  });
+});

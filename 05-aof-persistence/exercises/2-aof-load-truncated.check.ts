@@ -1,0 +1,84 @@
+// Exercise 2: --aof-load-truncated no. Run: make check STEP=05 EX=2
+import fs from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { encodeCommand } from '../../lib/resp.ts';
+import { RawClient, command } from '../../test/helpers/raw-client.ts';
+import { spawnStep, startExerciseServer } from '../../test/helpers/servers.ts';
+
+const EXERCISE = basename(fileURLToPath(import.meta.url), '.check.ts');
+const WHOLE = Buffer.concat([encodeCommand(['SELECT', '0']), encodeCommand(['SET', 'a', '1'])]);
+const CUT = Buffer.concat([WHOLE, encodeCommand(['SET', 'b', '2']).subarray(0, 10)]);
+
+describe('exercise 2: --aof-load-truncated', () => {
+  let dir: string;
+  const aof = () => join(dir, 'appendonly.aof');
+  beforeEach(() => {
+    dir = fs.mkdtempSync(join(tmpdir(), 'load-truncated-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  /** Starts the server in this process; returns why it refused to, or undefined if it started. */
+  async function refusal(options: Record<string, unknown>): Promise<string | undefined> {
+    try {
+      const server = await startExerciseServer(import.meta.url, { dir, ...options });
+      await server.close();
+      return undefined;
+    } catch (err) {
+      return (err as Error).message;
+    }
+  }
+
+  it('with no, refuses to start on a cut-off last command and leaves the file as it is', async () => {
+    fs.writeFileSync(aof(), CUT);
+    const reason = await refusal({ 'aof-load-truncated': false });
+    expect(reason, "startServer should throw when 'aof-load-truncated' is false and the file ends mid-command").toMatch(
+      new RegExp(`^Unexpected end of file reading the append only file appendonly\\.aof at offset ${WHOLE.length}\\.`),
+    );
+    expect(reason).toContain("set the 'aof-load-truncated' configuration option to yes");
+    expect(fs.readFileSync(aof()), 'a person decides what to do with the tail: do not truncate it').toEqual(CUT);
+  });
+
+  it('with yes (the default), still drops the cut-off command and starts', async () => {
+    fs.writeFileSync(aof(), CUT);
+    const server = await startExerciseServer(import.meta.url, { dir });
+    const client = await RawClient.connect(server.port);
+    await client.expectReply(command('GET', 'a'), '$1\r\n1\r\n');
+    await client.expectReply(
+      command('CONFIG', 'GET', 'aof-load-truncated'),
+      '*2\r\n$18\r\naof-load-truncated\r\n$3\r\nyes\r\n',
+      'CONFIG GET reports the setting, as Redis does',
+    );
+    client.destroy();
+    await server.close();
+    expect(fs.readFileSync(aof())).toEqual(WHOLE);
+  });
+
+  it('with no, loads a whole file as usual', async () => {
+    fs.writeFileSync(aof(), WHOLE);
+    const server = await startExerciseServer(import.meta.url, { dir, 'aof-load-truncated': false });
+    const client = await RawClient.connect(server.port);
+    await client.expectReply(command('GET', 'a'), '$1\r\n1\r\n');
+    await client.expectReply(command('CONFIG', 'GET', 'aof-load-truncated'), '*2\r\n$18\r\naof-load-truncated\r\n$2\r\nno\r\n');
+    client.destroy();
+    await server.close();
+  });
+
+  it('takes the flag on the command line, as redis-server does', async () => {
+    fs.writeFileSync(aof(), CUT);
+    const failed = (args: string[]) =>
+      spawnStep('05-aof-persistence', ['--dir', dir, ...args], { exercise: EXERCISE }).then(
+        async (server) => {
+          await server.kill();
+          return 'it started';
+        },
+        (err: Error) => err.message,
+      );
+    expect(await failed(['--aof-load-truncated', 'no']), 'add aof-load-truncated to the flags: yesNoFlag(true)').toMatch(
+      /exited \(1\)[^]*Unexpected end of file reading the append only file appendonly\.aof/,
+    );
+    expect(await failed(['--aof-load-truncated', 'maybe'])).toContain("bad value for --aof-load-truncated: 'maybe' is not one of: yes, no");
+  });
+});

@@ -1,0 +1,94 @@
+// Exercise 3: CONFIG SET appendonly, turning the AOF on and off at run time.
+// Run: make check STEP=05 EX=3
+import fs from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { commandsInAof } from '../../test/helpers/aof-file.ts';
+import { RawClient, command } from '../../test/helpers/raw-client.ts';
+import { startExerciseServer, type TestServer } from '../../test/helpers/servers.ts';
+
+const IN_2100 = String(Date.UTC(2100, 0, 1));
+
+describe('exercise 3: CONFIG SET appendonly', () => {
+  let dir: string;
+  let server: TestServer | undefined;
+  let client: RawClient | undefined;
+  const aof = () => join(dir, 'appendonly.aof');
+
+  async function start(appendonly: boolean): Promise<RawClient> {
+    client?.destroy();
+    await server?.close();
+    server = await startExerciseServer(import.meta.url, { dir, appendonly, appendfsync: 'always' });
+    client = await RawClient.connect(server.port);
+    return client;
+  }
+  const info = async (c: RawClient, field: string) =>
+    new RegExp(`^${field}:(.*)\r$`, 'm').exec((await c.request(command('INFO', 'persistence'))).toString('latin1'))?.[1];
+
+  beforeEach(() => {
+    dir = fs.mkdtempSync(join(tmpdir(), 'config-set-aof-'));
+  });
+  afterEach(async () => {
+    client?.destroy();
+    await server?.close();
+    client = server = undefined;
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answers as Redis does, errors included', async () => {
+    const c = await start(false);
+    await c.expectReply(command('CONFIG', 'SET', 'appendonly'), "-ERR wrong number of arguments for 'config|set' command\r\n", 'CONFIG SET takes name/value pairs: arity -4');
+    await c.expectReply(command('CONFIG', 'SET', 'appendonly', 'yes', 'appendfsync'), '-ERR syntax error\r\n', 'a name without a value');
+    await c.expectReply(command('CONFIG', 'SET', 'nosuch', '1'), "-ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'\r\n");
+    await c.expectReply(
+      command('CONFIG', 'SET', 'Appendonly', 'maybe'),
+      "-ERR CONFIG SET failed (possibly related to argument 'appendonly') - argument must be 'yes' or 'no'\r\n",
+      'the name is case-insensitive, and Redis names it in lowercase',
+    );
+    expect(fs.existsSync(aof()), 'a refused CONFIG SET changes nothing').toBe(false);
+  });
+
+  it('turned on, writes the dataset as it is into a fresh file, then appends to it', async () => {
+    const c = await start(false);
+    c.send(command('SET', 'a', '1') + command('SET', 'b', '2', 'PXAT', IN_2100) + command('SET', 'gone', 'x', 'PXAT', '1'));
+    await c.readReplies(3);
+    expect(fs.existsSync(aof())).toBe(false);
+    await c.expectReply(command('CONFIG', 'SET', 'appendonly', 'YES'), '+OK\r\n');
+    const [select, ...sets] = commandsInAof(aof());
+    expect(select).toEqual(['SELECT', '0']);
+    expect(sets.sort(), 'the file starts from the dataset: one SET per live key, deadlines as PXAT').toEqual([
+      ['SET', 'a', '1'],
+      ['SET', 'b', '2', 'PXAT', IN_2100],
+    ]);
+    await c.expectReply(command('INCR', 'a'), ':2\r\n');
+    expect(commandsInAof(aof()).at(-1), 'later writes are appended').toEqual(['INCR', 'a']);
+    expect(await info(c, 'aof_enabled')).toBe('1');
+    await c.expectReply(command('CONFIG', 'GET', 'appendonly'), '*2\r\n$10\r\nappendonly\r\n$3\r\nyes\r\n');
+    expect(fs.readdirSync(dir), 'write a temporary file and rename it: nothing else stays behind').toEqual(['appendonly.aof']);
+
+    const again = await start(true);
+    await again.expectReply(command('GET', 'a'), '$1\r\n2\r\n');
+    await again.expectReply(command('PEXPIRETIME', 'b'), `:${IN_2100}\r\n`);
+  });
+
+  it('turned on over an old file, replaces it rather than append to it', async () => {
+    fs.writeFileSync(aof(), command('SET', 'stale', 'from an old run'));
+    const c = await start(false);
+    await c.expectReply(command('SET', 'a', '1'), '+OK\r\n');
+    await c.expectReply(command('CONFIG', 'SET', 'appendonly', 'yes'), '+OK\r\n');
+    expect(commandsInAof(aof())).toEqual([['SELECT', '0'], ['SET', 'a', '1']]);
+  });
+
+  it('turned off, stops appending and leaves the file as it is', async () => {
+    const c = await start(true);
+    await c.expectReply(command('SET', 'a', '1'), '+OK\r\n');
+    await c.expectReply(command('CONFIG', 'SET', 'appendonly', 'no'), '+OK\r\n');
+    const size = fs.statSync(aof()).size;
+    await c.expectReply(command('SET', 'b', '2'), '+OK\r\n');
+    expect(fs.statSync(aof()).size, 'no more appends').toBe(size);
+    expect(await info(c, 'aof_enabled')).toBe('0');
+    await c.expectReply(command('CONFIG', 'GET', 'appendonly'), '*2\r\n$10\r\nappendonly\r\n$2\r\nno\r\n');
+    await c.expectReply(command('CONFIG', 'SET', 'appendonly', 'no'), '+OK\r\n', 'already off: nothing to do, still OK');
+  });
+});

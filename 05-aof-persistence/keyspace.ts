@@ -1,0 +1,275 @@
+// The keyspace with deadlines. Step 03 kept keys in a plain Map; this class keeps
+// Map's method names (get, set, has, delete, size, keys, clear) so the command handlers
+// barely change, and adds what expiry needs:
+//
+// - a deadline per key, in absolute Unix milliseconds, kept in a second index beside the
+//   values (as Redis keeps its `expires` dict beside the main dict);
+// - lazy expiry: every access checks the deadline first, and a key past it is deleted
+//   right there, so no command ever sees an expired key;
+// - active expiry: activeExpireCycle(), run 10 times a second, samples keys that have a
+//   deadline and deletes the expired ones, so keys nobody reads do not stay in memory.
+//
+// Keys and values are latin1 strings, as in step 03: one char per byte, binary-safe.
+import type { Clock } from '../lib/clock.ts';
+
+/** The active expiry cycle's tuning, after Redis's ACTIVE_EXPIRE_CYCLE_* constants. */
+export const ACTIVE_EXPIRE = {
+  /** Cycles per second (Redis's `hz`). */
+  hz: 10,
+  /** Keys with a deadline examined per loop of the cycle. */
+  keysPerLoop: 20,
+  /** Another loop runs while more than this share of the sample had expired. */
+  repeatAbovePercent: 25,
+  /** The most one cycle may run: 25% of the 100 ms between two cycles. */
+  timeBudgetMs: 25,
+} as const;
+
+/** What one run of the active cycle did, for INFO and for tests. */
+export interface ExpireCycleReport {
+  loops: number;
+  sampled: number;
+  expired: number;
+  /** The cycle stopped because it used its time budget, not because few keys were stale. */
+  timedOut: boolean;
+}
+
+export interface KeyspaceOptions {
+  /** Random numbers in [0, 1) for sampling; tests may pass a seeded generator. */
+  random?: () => number;
+  /** Told about each key that expired (lazily or actively): a later step logs a DEL. */
+  onExpire?: (key: string) => void;
+}
+
+/** A key's deadline, and where the key sits in the array that sampling picks from. */
+interface Expiry {
+  deadline: bigint;
+  slot: number;
+}
+
+export class Keyspace {
+  private readonly values = new Map<string, string>();
+  private readonly expires = new Map<string, Expiry>();
+  /** Every key that has a deadline, in no order: random sampling is an index away. */
+  private readonly keysWithDeadline: string[] = [];
+  private readonly random: () => number;
+  private readonly onExpire: ((key: string) => void) | undefined;
+
+  /** Keys deleted because their deadline passed (INFO's expired_keys). */
+  expiredKeys = 0;
+  /** Cycles that stopped on their time budget (INFO's expired_time_cap_reached_count). */
+  timeCapReached = 0;
+  /** A running estimate of the time left to live of keys with a deadline, in ms. */
+  averageTtl = 0;
+  /**
+   * NEW: changes made to the dataset since the start (Redis's server.dirty). A write command
+   * that moved it changed something, so the AOF logs it; one that did not is never logged.
+   */
+  dirty = 0;
+  /**
+   * NEW: true while the AOF is replayed. Nothing expires then: the file is replayed as it
+   * happened, and a key that was alive when a later command touched it must be alive when
+   * that command is replayed. Keys past their deadline go once loading is over.
+   */
+  loading = false;
+
+  constructor(private readonly clock: Clock, options: KeyspaceOptions = {}) {
+    this.random = options.random ?? Math.random;
+    this.onExpire = options.onExpire;
+  }
+
+  // ---- Map's interface, with lazy expiry on every access --------------------------------
+
+  /** How many keys are stored, including expired ones no access or cycle has removed yet. */
+  get size(): number {
+    return this.values.size;
+  }
+
+  get(key: string): string | undefined {
+    this.expireIfDue(key);
+    return this.values.get(key);
+  }
+
+  has(key: string): boolean {
+    this.expireIfDue(key);
+    return this.values.has(key);
+  }
+
+  /**
+   * Stores a new value and forgets any deadline, as SET, GETSET and MSET do. Overwriting a
+   * key that was past its deadline counts as an expiry first, as in Redis.
+   */
+  set(key: string, value: string): this {
+    this.expireIfDue(key);
+    this.values.set(key, value);
+    this.removeDeadline(key);
+    this.dirty++; // NEW
+    return this;
+  }
+
+  /** Changes a live key's value but keeps its deadline, as APPEND and INCR do. */
+  update(key: string, value: string): this {
+    this.values.set(key, value);
+    this.dirty++; // NEW
+    return this;
+  }
+
+  /** Deletes a key. An expired key counts as expired, not deleted: the answer is false. */
+  delete(key: string): boolean {
+    if (this.expireIfDue(key)) return false;
+    this.removeDeadline(key);
+    if (!this.values.delete(key)) return false;
+    this.dirty++; // NEW
+    return true;
+  }
+
+  /** The live keys. Expired ones are skipped but left for the cycle, as Redis 7.0's KEYS does. */
+  *keys(): IterableIterator<string> {
+    const now = this.clock.now();
+    for (const key of this.values.keys()) if (!this.isExpiredAt(key, now)) yield key;
+  }
+
+  clear(): void {
+    this.dirty++; // NEW
+    this.values.clear();
+    this.expires.clear();
+    this.keysWithDeadline.length = 0;
+    this.averageTtl = 0;
+  }
+
+  // ---- Deadlines ------------------------------------------------------------------------
+
+  /** How many keys have a deadline (INFO's expires=). */
+  get expiresCount(): number {
+    return this.expires.size;
+  }
+
+  /** The key's deadline in Unix ms, or undefined if it has none. Look the key up first. */
+  getDeadline(key: string): bigint | undefined {
+    return this.expires.get(key)?.deadline;
+  }
+
+  /** Gives an existing key a deadline (absolute Unix ms), replacing any it had. */
+  setDeadline(key: string, deadline: bigint): void {
+    this.dirty++; // NEW
+    const expiry = this.expires.get(key);
+    if (expiry !== undefined) {
+      expiry.deadline = deadline;
+      return;
+    }
+    this.expires.set(key, { deadline, slot: this.keysWithDeadline.length });
+    this.keysWithDeadline.push(key);
+  }
+
+  /** Makes a key persistent again. False if it had no deadline. */
+  removeDeadline(key: string): boolean {
+    const expiry = this.expires.get(key);
+    if (expiry === undefined) return false;
+    this.dirty++; // NEW
+    // Swap-remove: the last key takes the leaving key's slot, so removal is O(1).
+    const last = this.keysWithDeadline.pop()!;
+    if (last !== key) {
+      this.keysWithDeadline[expiry.slot] = last;
+      this.expires.get(last)!.slot = expiry.slot;
+    }
+    this.expires.delete(key);
+    return true;
+  }
+
+  // ---- Expiry ---------------------------------------------------------------------------
+
+  /** A key is expired once the clock is past its deadline (at the deadline it still lives). */
+  private isExpiredAt(key: string, now: number): boolean {
+    if (this.loading) return false; // NEW
+    const expiry = this.expires.get(key);
+    return expiry !== undefined && now > expiry.deadline;
+  }
+
+  /** Lazy expiry: deletes the key if its deadline has passed. True if it did. */
+  private expireIfDue(key: string): boolean {
+    if (this.expires.size === 0 || !this.isExpiredAt(key, this.clock.now())) return false;
+    this.expire(key);
+    return true;
+  }
+
+  private expire(key: string): void {
+    this.removeDeadline(key);
+    this.values.delete(key);
+    this.expiredKeys++;
+    this.onExpire?.(key);
+  }
+
+  /**
+   * Active expiry, one cycle: sample keys that have a deadline, delete the expired ones,
+   * and go again while the sample says many more are probably expired, but never for
+   * longer than the time budget, so clients are not kept waiting.
+   */
+  activeExpireCycle(): ExpireCycleReport {
+    const report: ExpireCycleReport = { loops: 0, sampled: 0, expired: 0, timedOut: false };
+    const start = this.clock.monotonic();
+    while (this.keysWithDeadline.length > 0) {
+      if (this.clock.monotonic() - start >= ACTIVE_EXPIRE.timeBudgetMs) {
+        report.timedOut = true;
+        this.timeCapReached++;
+        break;
+      }
+      const sample = this.sampleKeysWithDeadline(ACTIVE_EXPIRE.keysPerLoop);
+      const expired = this.expireSampled(sample);
+      report.loops++;
+      report.sampled += sample.length;
+      report.expired += expired;
+      if (expired * 100 <= sample.length * ACTIVE_EXPIRE.repeatAbovePercent) break;
+    }
+    if (this.keysWithDeadline.length === 0) this.averageTtl = 0;
+    return report;
+  }
+
+  /** Deletes the sampled keys that are past their deadline; returns how many. */
+  private expireSampled(sample: string[]): number {
+    const now = this.clock.now();
+    let expired = 0;
+    let ttlSum = 0;
+    for (const key of sample) {
+      const deadline = this.expires.get(key)!.deadline;
+      if (now > deadline) {
+        this.expire(key);
+        expired++;
+      } else {
+        ttlSum += Number(deadline) - now;
+      }
+    }
+    const alive = sample.length - expired;
+    if (alive > 0) this.updateAverageTtl(ttlSum / alive);
+    return expired;
+  }
+
+  /** Like Redis: the new sample weighs 2%, the estimate so far 98%. */
+  private updateAverageTtl(sampleAverage: number): void {
+    if (this.averageTtl === 0) this.averageTtl = sampleAverage;
+    this.averageTtl = Math.floor((this.averageTtl / 50) * 49 + sampleAverage / 50);
+  }
+
+  /**
+   * Up to `count` distinct keys with a deadline, chosen uniformly at random: a partial
+   * Fisher-Yates shuffle of the first `count` slots. Keys without a deadline are never in
+   * this array, so however many of them there are, they cost the cycle nothing.
+   */
+  private sampleKeysWithDeadline(count: number): string[] {
+    const keys = this.keysWithDeadline;
+    if (keys.length <= count) return keys.slice();
+    for (let i = 0; i < count; i++) {
+      const j = i + Math.floor(this.random() * (keys.length - i));
+      this.swapSlots(i, j);
+    }
+    return keys.slice(0, count);
+  }
+
+  private swapSlots(i: number, j: number): void {
+    const keys = this.keysWithDeadline;
+    const a = keys[i]!;
+    const b = keys[j]!;
+    keys[i] = b;
+    keys[j] = a;
+    this.expires.get(a)!.slot = j;
+    this.expires.get(b)!.slot = i;
+  }
+}
