@@ -1,28 +1,16 @@
 // Step 01's tests talk raw TCP, as nc does: bytes go in, the same bytes must come back.
 import net from 'node:net';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectBytes } from '../test/helpers/bytes.ts';
 import { RawClient } from '../test/helpers/raw-client.ts';
-import { spawnStep, startStep, type TestServer } from '../test/helpers/servers.ts';
+import { useServer } from '../test/helpers/fixtures.ts';
+import { spawnStep, startStep } from '../test/helpers/servers.ts';
 
 const STEP = '01-tcp-echo';
 
 describe('01-tcp-echo', () => {
-  let server: TestServer;
-  const clients: RawClient[] = [];
-  const connect = async () => {
-    const client = await RawClient.connect(server.port);
-    clients.push(client);
-    return client;
-  };
-
-  beforeEach(async () => {
-    server = await startStep(STEP);
-  });
-  afterEach(async () => {
-    for (const c of clients.splice(0)) c.destroy();
-    await server.close();
-  });
+  const t = useServer(() => startStep(STEP), { serverPer: 'each' });
+  const connect = t.connect;
 
   it('echoes what a client sends', async () => {
     const client = await connect();
@@ -87,7 +75,7 @@ describe('01-tcp-echo', () => {
     // Either way the echo must be exact, and that is what is asserted (no timing).
     const payload = Buffer.alloc(8 * 1024 * 1024);
     for (let i = 0; i < payload.length; i++) payload[i] = (i * 31 + (i >> 13)) & 0xff;
-    const socket = net.connect({ port: server.port, host: '127.0.0.1' });
+    const socket = net.connect({ port: t.server.port, host: '127.0.0.1' });
     await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
     const received: Buffer[] = [];
     let length = 0;

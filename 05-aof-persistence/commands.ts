@@ -699,7 +699,6 @@ function configValues(ctx: Context): Array<[string, string]> {
   ];
 }
 
-/** CONFIG GET pattern [pattern ...]: name/value pairs, a map in RESP3. */
 /**
  * CONFIG GET pattern [pattern ...]: name/value pairs, a map in RESP3. A pattern without
  * glob characters is a case-insensitive name, and Redis replies with it as it was sent.

@@ -1,25 +1,13 @@
 // Exercise 2: count the bytes of each connection, and report them on "stats".
 // Run: make check STEP=01 EX=2
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { expectBytes } from '../../test/helpers/bytes.ts';
 import { RawClient } from '../../test/helpers/raw-client.ts';
-import { startExerciseServer, type TestServer } from '../../test/helpers/servers.ts';
+import { useServer } from '../../test/helpers/fixtures.ts';
+import { startExerciseServer } from '../../test/helpers/servers.ts';
 
 describe('exercise 2: a per-connection byte counter', () => {
-  let server: TestServer;
-  const clients: RawClient[] = [];
-  beforeAll(async () => {
-    server = await startExerciseServer(import.meta.url);
-  });
-  afterAll(async () => {
-    for (const c of clients) c.destroy();
-    await server.close();
-  });
-  const connect = async () => {
-    const client = await RawClient.connect(server.port);
-    clients.push(client);
-    return client;
-  };
+  const { connect } = useServer(() => startExerciseServer(import.meta.url));
   const exchange = async (client: RawClient, sent: string, expected: string, hint?: string) => {
     client.send(sent);
     // Short of the expected bytes after a while, show what did arrive.

@@ -1,24 +1,11 @@
 // Exercise 2: CLIENT REPLY ON|OFF|SKIP, fire-and-forget commands.
 // Run: make check STEP=02 EX=2   (TARGET=redis make check STEP=02 EX=2 shows real Redis)
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import { RawClient } from '../../test/helpers/raw-client.ts';
-import { startExerciseServer, type TestServer } from '../../test/helpers/servers.ts';
+import { describe, it } from 'vitest';
+import { useServer } from '../../test/helpers/fixtures.ts';
+import { startExerciseServer } from '../../test/helpers/servers.ts';
 
 describe('exercise 2: CLIENT REPLY', () => {
-  let server: TestServer;
-  const clients: RawClient[] = [];
-  beforeAll(async () => {
-    server = await startExerciseServer(import.meta.url);
-  });
-  afterAll(async () => {
-    for (const c of clients) c.destroy();
-    await server?.close();
-  });
-  const connect = async () => {
-    const client = await RawClient.connect(server.port);
-    clients.push(client);
-    return client;
-  };
+  const { connect } = useServer(() => startExerciseServer(import.meta.url));
 
   it('CLIENT REPLY ON answers +OK', async () => {
     const client = await connect();

@@ -1,25 +1,13 @@
 // Exercise 3: hang up on HTTP (cross-protocol scripting), as Redis does.
 // Run: make check STEP=02 EX=3   (TARGET=redis make check STEP=02 EX=3 shows real Redis)
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectBytes } from '../../test/helpers/bytes.ts';
-import { RawClient, command } from '../../test/helpers/raw-client.ts';
-import { startExerciseServer, type TestServer } from '../../test/helpers/servers.ts';
+import { command } from '../../test/helpers/raw-client.ts';
+import { useServer } from '../../test/helpers/fixtures.ts';
+import { startExerciseServer } from '../../test/helpers/servers.ts';
 
 describe('exercise 3: hang up on HTTP', () => {
-  let server: TestServer;
-  const clients: RawClient[] = [];
-  beforeAll(async () => {
-    server = await startExerciseServer(import.meta.url);
-  });
-  afterAll(async () => {
-    for (const c of clients) c.destroy();
-    await server?.close();
-  });
-  const connect = async () => {
-    const client = await RawClient.connect(server.port);
-    clients.push(client);
-    return client;
-  };
+  const { connect } = useServer(() => startExerciseServer(import.meta.url));
 
   /** Sends `bytes` and expects the server to close the connection without a byte of reply. */
   const expectHangUp = async (bytes: string, hint: string) => {

@@ -2,10 +2,11 @@
 // multibulk requests, pipelines, frames split at every byte, binary payloads), HELLO's
 // protocol switch, QUIT, and the protocol errors that end a connection without touching
 // the others. Each step's raw.test.ts runs it against its own server.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectBytes } from './bytes.ts';
 import { RawClient, command } from './raw-client.ts';
-import { startStep, type TestServer } from './servers.ts';
+import { useServer } from './fixtures.ts';
+import { startStep } from './servers.ts';
 import type { DiffCase } from './differential.ts';
 
 /** A malformed request, the exact error Redis 7 answers it with, then it hangs up. */
@@ -77,20 +78,7 @@ export async function sendByteByByte(client: RawClient, bytes: string): Promise<
  */
 export function describeProtocolConformance(step: string, serverOptions: Record<string, unknown> = {}): void {
   describe(`${step}: RESP as nc sends it`, () => {
-    let server: TestServer;
-    const clients: RawClient[] = [];
-    const connect = async () => {
-      const client = await RawClient.connect(server.port);
-      clients.push(client);
-      return client;
-    };
-    beforeAll(async () => {
-      server = await startStep(step, serverOptions);
-    });
-    afterAll(async () => {
-      for (const c of clients) c.destroy();
-      await server?.close();
-    });
+    const { connect } = useServer(() => startStep(step, serverOptions));
 
     describe('requests', () => {
       it('answers an inline command typed into nc, with or without the CR', async () => {
