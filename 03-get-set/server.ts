@@ -64,8 +64,10 @@ export async function startServer(overrides: Partial<Options> = {}): Promise<Run
   return {
     port: listener.port,
     async close() {
-      await listener.close();
+      // The listener's close waits for open connections to end, so end them first.
+      const closing = listener.close();
       for (const client of clients) client.socket.destroy();
+      await closing;
     },
   };
 }

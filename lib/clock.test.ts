@@ -49,7 +49,9 @@ describe('FakeClock', () => {
     let runs = 0;
     const cancel = clock.every(10, () => runs++);
     clock.advance(30);
+    expect(clock.scheduledTasks).toBe(1);
     cancel();
+    expect(clock.scheduledTasks).toBe(0);
     clock.advance(100);
     expect(runs).toBe(3);
   });

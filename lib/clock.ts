@@ -73,6 +73,11 @@ export class FakeClock implements Clock {
     return () => this.tasks.delete(entry);
   }
 
+  /** How many periodic tasks are scheduled and not cancelled. */
+  get scheduledTasks(): number {
+    return this.tasks.size;
+  }
+
   /** Moves time forward by `ms`, running every task that falls due, earliest first. */
   advance(ms: number): void {
     const target = this.mono + ms;

@@ -1,0 +1,27 @@
+// Every step's server can be stopped while clients are still connected: close() ends their
+// connections and resolves, instead of waiting for them to leave (as net.Server.close does).
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { RawClient } from './helpers/raw-client.ts';
+import { ROOT, startStep } from './helpers/servers.ts';
+
+const STEPS = readdirSync(ROOT).filter((d) => /^\d\d-/.test(d) && readdirSync(join(ROOT, d)).includes('server.ts'));
+
+describe.skipIf(process.env.TARGET === 'redis')('close() with clients connected', () => {
+  for (const step of STEPS) {
+    it(`${step}: ends the connections and resolves`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'lifecycle-'));
+      try {
+        const server = await startStep(step, { dir });
+        const client = await RawClient.connect(server.port);
+        await server.close();
+        await client.closed;
+        expect(client.isClosed).toBe(true);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+});
