@@ -3,7 +3,7 @@
 // anything but a protocol error; replies survive a round trip through the encoder and the
 // client-side parser in both RESP2 and RESP3. Plus a table of Redis's inline splitting.
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   LIMITS, NULL_ARRAY, NULL_BULK, ProtocolError, QueryBufferLimitError, ReplyParser, ReplyWriter, RequestParser,
   array, boolean, bulk, double, encodeCommand, error, formatDouble, integer, map, push, set, simple,
@@ -379,5 +379,39 @@ describe('ReplyWriter shapes', () => {
     const writer = new ReplyWriter(2);
     writer.write(integer(2n ** 63n - 1n));
     expect(writer.take()!.toString('latin1')).toBe(':9223372036854775807\r\n');
+  });
+});
+
+// Work that grows faster than the input would let one client stall every other: these
+// count allocations and copies (never time) for inputs far larger than a read or a chunk.
+describe('cost stays linear in the size of a batch', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('a pipelined batch of 100,000 replies grows the reply buffer a handful of times, not per reply', () => {
+    const writer = new ReplyWriter(2);
+    const allocateUnsafe = Buffer.allocUnsafe;
+    let allocations = 0;
+    Buffer.allocUnsafe = (size: number) => {
+      allocations++;
+      return allocateUnsafe(size);
+    };
+    try {
+      for (let i = 0; i < 100_000 && allocations < 10; i++) writer.write(bulk(`value-${i}`));
+    } finally {
+      Buffer.allocUnsafe = allocateUnsafe;
+    }
+    expect(allocations, 'the buffer must grow by doubling, not by the size of each reply').toBeLessThan(10);
+    expect(writer.take()!.length).toBeGreaterThan(1_500_000);
+  });
+
+  it('a 60 KB inline command split across two reads is joined once', () => {
+    const line = Buffer.from(`SET k ${'x'.repeat(60_000)}\r\n`, 'latin1');
+    const parser = new RequestParser();
+    const joins = vi.spyOn(Buffer, 'concat');
+    parser.feed(line.subarray(0, 30_000));
+    expect(parser.next()).toBeNull();
+    parser.feed(line.subarray(30_000));
+    expect(parser.next()?.[2]?.length).toBe(60_000);
+    expect(joins.mock.calls.length).toBe(1);
   });
 });

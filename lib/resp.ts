@@ -284,9 +284,8 @@ export class RequestParser {
     } else {
       const available = tail.length + this.pendingBytes;
       if (this.needed !== NEED_LINE && available < this.needed) return false;
-      // What finishes the element: exactly the rest of a bulk, or for a line a guess that
-      // covers any header ("$536870912\r\n"); an inline command may need more rounds.
-      const take = this.needed === NEED_LINE ? STRADDLE_LINE_BYTES : this.needed - tail.length;
+      // What finishes the element: exactly the rest of a bulk, or the rest of a line.
+      const take = this.needed === NEED_LINE ? restOfLine(first) : this.needed - tail.length;
       if (this.pending.length === 1 && take < first.length) {
         this.buf = Buffer.concat([tail, first.subarray(0, take)]);
         this.resume = first.subarray(take);
@@ -301,8 +300,15 @@ export class RequestParser {
   }
 }
 
-/** How much of the next chunk to join onto a header line cut in two by a read. */
-const STRADDLE_LINE_BYTES = 64;
+/**
+ * How many bytes of `chunk` finish a line that began before it: up to its first CR or LF,
+ * plus the byte after (a header line ends at CR and skips one more byte). Infinity when the
+ * line does not end in this chunk.
+ */
+function restOfLine(chunk: Buffer): number {
+  const ends = [chunk.indexOf(CR), chunk.indexOf(LF)].filter((i) => i >= 0);
+  return ends.length === 0 ? Infinity : Math.min(...ends) + 2;
+}
 
 /**
  * The CR that ends a '*' or '$' header line, or -1 until it and one byte after it are in.
@@ -416,6 +422,10 @@ export function splitInlineArgs(line: string): string[] | null {
 // ---------------------------------------------------------------------------------------
 // Replies
 
+/**
+ * Replies are encoded into chunks of this size. A connection allocates its first chunk when
+ * it first replies, and a batch bigger than a chunk grows it by doubling.
+ */
 const CHUNK_BYTES = 64 * 1024;
 
 /**
@@ -424,7 +434,7 @@ const CHUNK_BYTES = 64 * 1024;
  * again, so the socket may keep them as long as it needs.
  */
 export class ReplyWriter {
-  private chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+  private chunk: Buffer = EMPTY; // allocated by the first reply
   private start = 0; // first byte not yet taken
   private offset = 0; // next byte to write
 
@@ -439,7 +449,9 @@ export class ReplyWriter {
     if (this.offset === this.start) return null;
     const out = this.chunk.subarray(this.start, this.offset);
     this.start = this.offset;
-    if (this.chunk.length - this.offset < 1024) this.newChunk(CHUNK_BYTES);
+    // A nearly full chunk is let go (the socket may still be sending the bytes handed out);
+    // the next reply starts a new one.
+    if (this.chunk.length - this.offset < 1024) this.releaseChunk();
     return out;
   }
 
@@ -540,7 +552,15 @@ export class ReplyWriter {
 
   private reserve(bytes: number): void {
     if (this.offset + bytes <= this.chunk.length) return;
-    this.newChunk(Math.max(CHUNK_BYTES, bytes + (this.offset - this.start)));
+    // Doubling keeps a huge pipelined batch linear: each byte is moved O(1) times on average.
+    const untaken = this.offset - this.start;
+    this.newChunk(Math.max(CHUNK_BYTES, 2 * untaken, untaken + bytes));
+  }
+
+  private releaseChunk(): void {
+    this.chunk = EMPTY;
+    this.start = 0;
+    this.offset = 0;
   }
 
   /** Moves untaken bytes to a fresh chunk; taken ones stay with whoever holds them. */
