@@ -136,6 +136,11 @@ export class AofWriter {
     return true;
   }
 
+  /** True while commands wait to be written: replies must wait for them too. */
+  get hasPending(): boolean {
+    return this.pending.length > 0 || this.unwritten !== null;
+  }
+
   /** Why write commands are refused (Redis's MISCONF), or null while the AOF is healthy. */
   get diskError(): string | null {
     return this.writeError ?? this.fsyncError;

@@ -71,6 +71,7 @@ export async function startServer(overrides: Partial<Options> = {}): Promise<Run
     server.propagate = (args) => aof.append(args);
   }
 
+  const commit = new GroupCommit(server); // NEW
   const listener = await listen(options.bind, options.port, (socket) => {
     const client: Client = {
       id: nextClientId++,
@@ -85,7 +86,7 @@ export async function startServer(overrides: Partial<Options> = {}): Promise<Run
     };
     clients.add(client);
     server.stats.connectionsReceived++;
-    serveClient(client, { db, server, client }, log);
+    serveClient(client, { db, server, client }, commit, log);
     socket.on('close', () => clients.delete(client));
   }, log);
   server.port = listener.port;
@@ -141,11 +142,11 @@ function loadAndOpenAof(db: Keyspace, server: ServerState, log: Logger): AofWrit
   });
 }
 
-function serveClient(client: Client, ctx: Context, log: Logger): void {
+function serveClient(client: Client, ctx: Context, commit: GroupCommit, log: Logger): void {
   const { socket } = client;
   const peer = `${socket.remoteAddress}:${socket.remotePort}`;
   log.debug(`Accepted ${peer}`);
-  socket.on('data', (chunk: Buffer) => onData(client, ctx, chunk, log));
+  socket.on('data', (chunk: Buffer) => onData(client, ctx, chunk, commit, log));
   socket.on('end', () => socket.end());
   socket.on('error', (err) => log.debug(`Client ${peer} error: ${err.message}`));
   socket.on('close', () => log.debug(`Client closed connection ${peer}`));
@@ -155,7 +156,7 @@ function serveClient(client: Client, ctx: Context, log: Logger): void {
  * One read from the socket: run every complete request it finished, then send all their
  * replies in one write. A pipelined batch of 100 commands costs one write, not 100.
  */
-function onData(client: Client, ctx: Context, chunk: Buffer, log: Logger): void {
+function onData(client: Client, ctx: Context, chunk: Buffer, commit: GroupCommit, log: Logger): void {
   if (client.closeAfterReply) return;
   client.parser.feed(chunk);
   try {
@@ -182,10 +183,40 @@ function onData(client: Client, ctx: Context, chunk: Buffer, log: Logger): void 
       throw err;
     }
   }
-  // NEW: write-before-reply. The batch's changes reach the AOF (under appendfsync always,
-  // the disk) before any of its replies is sent; false means the server is stopping.
-  if (ctx.server.persistence.aof?.flush() === false) return;
-  flush(client);
+  // NEW: write-before-reply. The replies leave once the AOF holds the changes they confirm.
+  commit.replyWhenDurable(client);
+}
+
+/**
+ * NEW: group commit, Redis's beforeSleep. While the AOF has commands waiting, replies wait
+ * too, until the end of this turn of the event loop: by then Node has delivered every
+ * socket's data that was ready, so one write (and under `always` one fdatasync) covers the
+ * commands of every client served in the turn. Then all their replies leave.
+ */
+class GroupCommit {
+  private readonly waiting = new Set<Client>();
+  private scheduled = false;
+
+  constructor(private readonly server: ServerState) {}
+
+  replyWhenDurable(client: Client): void {
+    // Nothing unwritten, so nothing this client was told depends on bytes not yet logged.
+    if (!this.server.persistence.aof?.hasPending) return flush(client);
+    this.waiting.add(client);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.commit()); // runs after the poll phase: every ready read is in
+    }
+  }
+
+  private commit(): void {
+    this.scheduled = false;
+    // false: the `always` promise cannot be kept and the server is stopping; none of the
+    // waiting replies may leave.
+    if (this.server.persistence.aof?.flush() === false) return;
+    for (const client of this.waiting) flush(client);
+    this.waiting.clear();
+  }
 }
 
 function flush(client: Client): void {
