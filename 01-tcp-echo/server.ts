@@ -3,7 +3,7 @@
 // Run it:   make 01-tcp-echo        (or: npx tsx 01-tcp-echo/server.ts --port 6380)
 // Try it:   nc localhost 6380       then type "hello"
 import type net from 'node:net';
-import { COMMON_FLAGS, isMain, runFromCommandLine, type FlagValues } from '../lib/cli.ts';
+import { COMMON_FLAGS, flagDefaults, isMain, runFromCommandLine, type FlagValues } from '../lib/cli.ts';
 import { listen } from '../lib/listen.ts';
 import { createLogger, type LogSink } from '../lib/log.ts';
 
@@ -15,7 +15,7 @@ export interface RunningServer {
 }
 
 export async function startServer(overrides: Partial<Options> = {}): Promise<RunningServer> {
-  const options: Options = { port: 6380, bind: ['127.0.0.1', '::1'], loglevel: 'notice', ...overrides };
+  const options: Options = { ...flagDefaults(COMMON_FLAGS), ...overrides };
   const log = createLogger(options.loglevel, options.logSink);
   // All connection state lives here, so close() can reach every client.
   const clients = new Set<net.Socket>();

@@ -8,7 +8,7 @@
 // Try it:   redis-cli -p 6380 set greeting hello EX 10   then   redis-cli -p 6380 ttl greeting
 import { randomBytes } from 'node:crypto';
 import type net from 'node:net';
-import { COMMON_FLAGS, isMain, runFromCommandLine, type FlagValues } from '../lib/cli.ts';
+import { COMMON_FLAGS, flagDefaults, isMain, runFromCommandLine, type FlagValues } from '../lib/cli.ts';
 import { systemClock, type Clock } from '../lib/clock.ts';
 import { listen } from '../lib/listen.ts';
 import { createLogger, type Logger, type LogSink } from '../lib/log.ts';
@@ -32,7 +32,7 @@ interface Client extends ClientState {
 }
 
 export async function startServer(overrides: Partial<Options> = {}): Promise<RunningServer> {
-  const options: Options = { port: 6380, bind: ['127.0.0.1', '::1'], loglevel: 'notice', ...overrides };
+  const options: Options = { ...flagDefaults(COMMON_FLAGS), ...overrides };
   const log = createLogger(options.loglevel, options.logSink);
   const clients = new Set<Client>();
   let nextClientId = 1;

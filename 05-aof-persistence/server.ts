@@ -36,7 +36,7 @@ interface Client extends ClientState {
 }
 
 export async function startServer(overrides: Partial<Options> = {}): Promise<RunningServer> {
-  const options: Options = { ...flagDefaults(FLAGS), ...overrides }; // NEW: the flags' defaults
+  const options: Options = { ...flagDefaults(FLAGS), ...overrides };
   const log = createLogger(options.loglevel, options.logSink);
   const clients = new Set<Client>();
   let nextClientId = 1;
