@@ -10,8 +10,13 @@ import { freePort, waitForPort } from './ports.ts';
 
 export type RedisTool = 'redis-server' | 'redis-cli' | 'redis-benchmark' | 'redis-check-aof' | 'redis-check-rdb';
 
+/** True when `program` is on PATH. */
+export function onPath(program: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${program}`], { stdio: 'ignore' }).status === 0;
+}
+
 export function hasTool(tool: RedisTool): boolean {
-  return spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status === 0;
+  return onPath(tool);
 }
 
 export const REQUIRE_REDIS = process.env.REQUIRE_REDIS === '1';

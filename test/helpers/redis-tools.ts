@@ -1,9 +1,10 @@
 // Running Redis's command-line tools against a server living in this process: always
 // asynchronously (a synchronous spawn would block the very server the tool talks to).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { onPath } from './real-redis.ts';
 
 /** `script` (util-linux) gives redis-cli the terminal its interactive mode needs. */
-export const HAS_SCRIPT = spawnSync('sh', ['-c', 'command -v script'], { stdio: 'ignore' }).status === 0;
+export const HAS_SCRIPT = onPath('script');
 
 export interface ProgramRun {
   code: number | null;
