@@ -1,4 +1,4 @@
-// NEW: the keyspace with deadlines. Step 03 kept keys in a plain Map; this class keeps
+// 04: the keyspace with deadlines. Step 03 kept keys in a plain Map; this class keeps
 // Map's method names (get, set, has, delete, size, keys, clear) so the command handlers
 // barely change, and adds what expiry needs:
 //
@@ -52,7 +52,7 @@ export class Keyspace {
   /** Every key that has a deadline, in no order: random sampling is an index away. */
   private readonly keysWithDeadline: string[] = [];
   private readonly random: () => number;
-  private readonly onExpire: ((key: string) => void) | undefined;
+  private readonly events: KeyspaceOptions;
 
   /** Keys deleted because their deadline passed (INFO's expired_keys). */
   expiredKeys = 0;
@@ -63,7 +63,7 @@ export class Keyspace {
 
   constructor(private readonly clock: Clock, options: KeyspaceOptions = {}) {
     this.random = options.random ?? Math.random;
-    this.onExpire = options.onExpire;
+    this.events = options;
   }
 
   // ---- Map's interface, with lazy expiry on every access --------------------------------
@@ -176,7 +176,7 @@ export class Keyspace {
     this.removeDeadline(key);
     this.values.delete(key);
     this.expiredKeys++;
-    this.onExpire?.(key);
+    this.events.onExpire?.(key);
   }
 
   /**

@@ -1,22 +1,21 @@
 // Step 04: keys that die on time. The keyspace (keyspace.ts) keeps a deadline per key,
 // deletes a key that is past it whenever it is touched (lazy expiry), and ten times a
 // second samples keys with deadlines to reclaim the ones nobody reads (active expiry).
-// The command table (commands.ts) gains SET EX/PX/EXAT/PXAT/KEEPTTL, SETEX, GETEX, EXPIRE,
-// TTL, PERSIST and friends.
+// expire.ts adds EXPIRE, TTL, PERSIST and friends; strings.ts gains SET EX/PX/EXAT/PXAT/
+// KEEPTTL, SETEX and GETEX. The rest is step 03.
 //
 // Run it:   make 04-expiry
 // Try it:   redis-cli -p 6380 set greeting hello EX 10   then   redis-cli -p 6380 ttl greeting
 import { randomBytes } from 'node:crypto';
 import type net from 'node:net';
 import { COMMON_FLAGS, flagDefaults, isMain, runFromCommandLine, type FlagValues } from '../lib/cli.ts';
-import { systemClock, type Clock } from '../lib/clock.ts';
-import { listen } from '../lib/listen.ts';
+import { systemClock, type Cancel, type Clock } from '../lib/clock.ts';
 import { createLogger, type Logger, type LogSink } from '../lib/log.ts';
-import { ProtocolError, QueryBufferLimitError, ReplyWriter, RequestParser } from '../lib/resp.ts';
-import { dispatch, type ClientState, type Context, type ServerState } from './commands.ts';
+import { Connection, Networking } from '../lib/networking.ts';
+import { processCommand } from './commands.ts';
 import { ACTIVE_EXPIRE, Keyspace } from './keyspace.ts';
 
-// NEW: `clock` lets tests hold time still and move it by hand (lib/clock.ts's FakeClock).
+// 04: `clock` lets tests hold time still and move it by hand (lib/clock.ts's FakeClock).
 export type Options = FlagValues<typeof COMMON_FLAGS> & { logSink?: LogSink; clock?: Clock };
 
 export interface RunningServer {
@@ -24,119 +23,71 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** A connection: what commands may see (ClientState) plus its socket and buffers. */
-interface Client extends ClientState {
-  socket: net.Socket;
-  parser: RequestParser;
-  reply: ReplyWriter;
+/** The version of Redis whose replies this server reproduces. */
+export const REDIS_VERSION = '7.0.15';
+
+/**
+ * Everything the server knows, in one object (Redis's struct redisServer). Commands reach
+ * it through the client that sent them, so tests can run as many servers as they like.
+ */
+export class Server {
+  // 03: the keyspace. Keys and values are latin1 strings: one char per byte, binary-safe.
+  // 04: a Map with deadlines, which knows the time to tell which keys are past theirs.
+  readonly db: Keyspace;
+  readonly clock: Clock; // 04: where "now" comes from, so tests can move time
+  readonly stats = { keyspaceHits: 0, keyspaceMisses: 0 };
+  readonly startedAt = Date.now();
+  readonly runId = randomBytes(20).toString('hex');
+  readonly net: Networking<Client>;
+  port: number; // the one the OS picked, once listening on port 0
+  private readonly stopCron: Cancel; // 04
+
+  constructor(options: Options, log: Logger) {
+    this.port = options.port;
+    this.clock = options.clock ?? systemClock;
+    this.db = new Keyspace(this.clock);
+    this.net = new Networking<Client>({
+      // 03: every request goes through the command table.
+      processCommand: (client, args) => processCommand(client, args),
+      createClient: (id, socket) => new Client(id, socket, this),
+    }, log);
+    this.stopCron = this.clock.every(1000 / ACTIVE_EXPIRE.hz, () => this.cron()); // 04
+  }
+
+  /**
+   * 04: Redis's serverCron, the periodic work, `hz` times a second: for now one cycle of
+   * active expiry, which keeps within its own time budget.
+   */
+  private cron(): void {
+    this.db.activeExpireCycle();
+  }
+
+  /** Stops serving: every connection is ended. */
+  async close(): Promise<void> {
+    this.stopCron(); // 04
+    await this.net.close();
+  }
+}
+
+/** A connection as a command sees it (Redis's client): lib's Connection, plus its server. */
+export class Client extends Connection {
+  constructor(id: number, socket: net.Socket | null, readonly server: Server) {
+    super(id, socket);
+  }
+
+  get db(): Keyspace {
+    return this.server.db;
+  }
 }
 
 export async function startServer(overrides: Partial<Options> = {}): Promise<RunningServer> {
   const options: Options = { ...flagDefaults(COMMON_FLAGS), ...overrides };
   const log = createLogger(options.loglevel, options.logSink);
-  const clients = new Set<Client>();
-  let nextClientId = 1;
-
-  // NEW: the keyspace knows the time, to tell which keys are past their deadline.
-  const clock = options.clock ?? systemClock;
-  const db = new Keyspace(clock);
-  const server: ServerState = {
-    port: options.port,
-    startedAt: Date.now(),
-    runId: randomBytes(20).toString('hex'),
-    clock,
-    connectedClients: () => clients.size,
-    stats: { connectionsReceived: 0, commandsProcessed: 0, keyspaceHits: 0, keyspaceMisses: 0 },
-  };
-
-  const listener = await listen(options.bind, options.port, (socket) => {
-    const client: Client = {
-      id: nextClientId++,
-      name: '',
-      libName: '',
-      libVersion: '',
-      protocol: 2,
-      closeAfterReply: false,
-      socket,
-      parser: new RequestParser(),
-      reply: new ReplyWriter(2),
-    };
-    clients.add(client);
-    server.stats.connectionsReceived++;
-    serveClient(client, { db, server, client }, log);
-    socket.on('close', () => clients.delete(client));
-  }, log);
+  const server = new Server(options, log);
+  const listener = await server.net.listen(options.bind, options.port);
   server.port = listener.port;
-
-  // NEW: active expiry, `hz` times a second, each run within its time budget.
-  const stopActiveExpiry = clock.every(1000 / ACTIVE_EXPIRE.hz, () => db.activeExpireCycle());
-
   log.notice(`Ready to accept connections on ${listener.addresses.join(', ')}`);
-  return {
-    port: listener.port,
-    async close() {
-      stopActiveExpiry(); // NEW
-      // The listener's close waits for open connections to end, so end them first.
-      const closing = listener.close();
-      for (const client of clients) client.socket.destroy();
-      await closing;
-    },
-  };
-}
-
-function serveClient(client: Client, ctx: Context, log: Logger): void {
-  const { socket } = client;
-  const peer = `${socket.remoteAddress}:${socket.remotePort}`;
-  log.debug(`Accepted ${peer}`);
-  socket.on('data', (chunk: Buffer) => onData(client, ctx, chunk, log));
-  socket.on('end', () => socket.end());
-  socket.on('error', (err) => log.debug(`Client ${peer} error: ${err.message}`));
-  socket.on('close', () => log.debug(`Client closed connection ${peer}`));
-}
-
-/**
- * One read from the socket: run every complete request it finished, then send all their
- * replies in one write. A pipelined batch of 100 commands costs one write, not 100.
- */
-function onData(client: Client, ctx: Context, chunk: Buffer, log: Logger): void {
-  if (client.closeAfterReply) return;
-  client.parser.feed(chunk);
-  try {
-    for (let request = client.parser.next(); request !== null; request = client.parser.next()) {
-      // NEW: the command table decides what runs and how argument errors are worded.
-      const reply = dispatch(ctx, request);
-      ctx.server.stats.commandsProcessed++;
-      client.reply.protocol = client.protocol; // HELLO may have just changed it
-      client.reply.write(reply);
-      if (client.closeAfterReply) break;
-    }
-  } catch (err) {
-    if (err instanceof ProtocolError) {
-      // Redis answers a malformed request once, then hangs up: after bad framing, nothing
-      // that follows on this connection can be trusted to be a request.
-      log.verbose(`Client ${client.id}: ${err.message}`);
-      client.reply.error(`ERR ${err.message}`);
-      client.closeAfterReply = true;
-    } else if (err instanceof QueryBufferLimitError) {
-      log.warning(`Closing client ${client.id} that reached max query buffer length`);
-      client.socket.destroy();
-      return;
-    } else {
-      throw err;
-    }
-  }
-  flush(client);
-}
-
-function flush(client: Client): void {
-  const { socket } = client;
-  const bytes = client.reply.take();
-  // Backpressure: when the client does not read its replies, stop reading its requests.
-  if (bytes !== null && !socket.write(bytes)) {
-    socket.pause();
-    socket.once('drain', () => socket.resume());
-  }
-  if (client.closeAfterReply) socket.end(() => socket.destroy());
+  return { port: listener.port, close: () => server.close() };
 }
 
 if (isMain(import.meta.url)) {

@@ -1,5 +1,5 @@
-// The AOF module on its own: what the writer does at each batch under each fsync policy,
-// how it survives a failing disk, and how the loader tells a crash from damage.
+// The AOF on its own: what the writer does at each flush under each fsync policy, how it
+// survives a failing disk, and how the loader tells a crash from damage.
 import fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +7,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../lib/clock.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
 import { OK, encodeCommand, error, type RespValue } from '../lib/resp.ts';
-import { AofLoadError, AofWriter, loadAof, nodeFileIo, type FileIo } from './aof.ts';
+import { AofLoadError, loadAof } from './aof-load.ts';
+import { AofWriter, nodeFileIo, type FileIo } from './aof.ts';
 
 const cmd = (...args: string[]) => encodeCommand(args).toString('latin1');
 const SELECT0 = cmd('SELECT', '0');
@@ -67,13 +68,13 @@ describe('AofWriter', () => {
   it('starts with SELECT 0 and writes a whole batch with one write call', async () => {
     const io = recordingIo();
     const { writer, contents } = openWriter('no', io);
-    writer.append(['SET', 'k', 'v']);
-    writer.append(['INCR', 'n']);
+    writer.feed(['SET', 'k', 'v']);
+    writer.feed(['INCR', 'n']);
     expect(contents()).toBe('');
     expect(writer.flush()).toBe(true);
     expect(io.calls).toEqual([`write ${SELECT0.length + cmd('SET', 'k', 'v').length + cmd('INCR', 'n').length}`]);
     expect(contents()).toBe(SELECT0 + cmd('SET', 'k', 'v') + cmd('INCR', 'n'));
-    writer.append(['DEL', 'k']);
+    writer.feed(['DEL', 'k']);
     writer.flush();
     expect(contents()).toBe(SELECT0 + cmd('SET', 'k', 'v') + cmd('INCR', 'n') + cmd('DEL', 'k'));
     await writer.close();
@@ -82,7 +83,7 @@ describe('AofWriter', () => {
   it('keeps binary arguments byte for byte', async () => {
     const { writer, contents } = openWriter('no', recordingIo());
     const value = '\x00\r\n\xff';
-    writer.append(['SET', 'k\r\n', value]);
+    writer.feed(['SET', 'k\r\n', value]);
     writer.flush();
     expect(contents()).toBe(SELECT0 + `*3\r\n$3\r\nSET\r\n$3\r\nk\r\n\r\n$4\r\n${value}\r\n`);
     await writer.close();
@@ -91,10 +92,10 @@ describe('AofWriter', () => {
   it('appendfsync always: fdatasync after every batch write, before flush() returns', async () => {
     const io = recordingIo();
     const { writer } = openWriter('always', io);
-    writer.append(['SET', 'a', '1']);
+    writer.feed(['SET', 'a', '1']);
     writer.flush();
-    writer.append(['SET', 'b', '2']);
-    writer.append(['SET', 'c', '3']);
+    writer.feed(['SET', 'b', '2']);
+    writer.feed(['SET', 'c', '3']);
     writer.flush();
     expect(io.calls.map((c) => c.split(' ')[0])).toEqual(['write', 'fdatasync', 'write', 'fdatasync']);
     expect(writer.flush()).toBe(true); // nothing new: no write, no fsync
@@ -102,20 +103,26 @@ describe('AofWriter', () => {
     await writer.close();
   });
 
-  it('appendfsync everysec: no fsync at the batch; one in the background once a second passes', async () => {
+  it('appendfsync everysec: no fsync at the flush; one in the background once a second passes', async () => {
     const io = recordingIo();
     const { writer, clock } = openWriter('everysec', io);
-    writer.append(['SET', 'a', '1']);
+    writer.feed(['SET', 'a', '1']);
     writer.flush();
     expect(io.calls).toEqual([expect.stringMatching(/^write/)]);
     clock.advance(999);
+    expect(writer.needsFlush).toBe(false);
+    writer.flush();
     expect(io.calls).toHaveLength(1);
     clock.advance(1);
+    expect(writer.needsFlush).toBe(true); // the server's cron sees this and asks for a flush
+    writer.flush();
     expect(io.calls.at(-1)).toBe('background fdatasync');
     expect(writer.info()).toContainEqual(['aof_pending_bio_fsync', 1]);
     await new Promise((resolve) => setTimeout(resolve, 50)); // the worker thread finishes
     expect(writer.info()).toContainEqual(['aof_pending_bio_fsync', 0]);
     clock.advance(5000); // nothing new was written: nothing to sync
+    expect(writer.needsFlush).toBe(false);
+    writer.flush();
     expect(io.calls.filter((c) => c === 'background fdatasync')).toHaveLength(1);
     await writer.close();
   });
@@ -124,7 +131,9 @@ describe('AofWriter', () => {
     const io = recordingIo();
     const { writer, clock } = openWriter('everysec', io);
     clock.setWallClock(Date.UTC(2040, 0, 1)); // NTP steps the wall clock ten years ahead
-    writer.append(['SET', 'a', '1']);
+    writer.feed(['SET', 'a', '1']);
+    writer.flush();
+    expect(writer.needsFlush).toBe(false);
     writer.flush();
     expect(io.calls).not.toContain('background fdatasync');
     await writer.close();
@@ -133,35 +142,42 @@ describe('AofWriter', () => {
   it('appendfsync no: never fsyncs while running (the OS decides), only at close', async () => {
     const io = recordingIo();
     const { writer, clock } = openWriter('no', io);
-    writer.append(['SET', 'a', '1']);
+    writer.feed(['SET', 'a', '1']);
     writer.flush();
     clock.advance(10_000);
+    expect(writer.needsFlush).toBe(false);
+    writer.flush();
     expect(io.calls.filter((c) => c.includes('fdatasync'))).toEqual([]);
     await writer.close();
     expect(io.calls.at(-1)).toBe('fdatasync');
   });
 
-  it('writes what was appended outside a batch at the end of the event-loop turn', async () => {
+  it('writes nothing by itself: what is fed waits for flush(), and says it needs one', async () => {
     const { writer, contents } = openWriter('no', recordingIo());
-    writer.append(['DEL', 'expired']); // as the active expiry cycle does
-    await new Promise((resolve) => setImmediate(resolve));
+    writer.feed(['DEL', 'expired']); // as the active expiry cycle does
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(contents()).toBe('');
+    expect(writer.needsFlush).toBe(true);
+    writer.flush();
     expect(contents()).toBe(SELECT0 + cmd('DEL', 'expired'));
+    expect(writer.needsFlush).toBe(false);
     await writer.close();
   });
 
-  it('on a write error: reports it, keeps the bytes, retries each second, and recovers', async () => {
+  it('on a write error: reports it, keeps the bytes, asks to be flushed again, and recovers', async () => {
     const io = recordingIo();
-    const { writer, clock, contents, fatal } = openWriter('everysec', io);
+    const { writer, contents, fatal } = openWriter('everysec', io);
     io.failWrites = 'error';
-    writer.append(['SET', 'a', '1']);
+    writer.feed(['SET', 'a', '1']);
     expect(writer.flush()).toBe(true); // everysec survives: the batch is in memory and in the buffer
     expect(writer.diskError).toBe('No space left on device');
     expect(lines.some((l) => l.endsWith('# Error writing to the AOF file: No space left on device'))).toBe(true);
     expect(writer.info()).toContainEqual(['aof_buffer_length', SELECT0.length + cmd('SET', 'a', '1').length]);
-    clock.advance(1000); // the retry fails too, and is not logged again
+    expect(writer.needsFlush).toBe(true); // the cron retries through beforeSleep
+    writer.flush(); // the retry fails too, and is not logged again
     expect(lines.filter((l) => l.includes('Error writing'))).toHaveLength(1);
     io.failWrites = null;
-    clock.advance(1000);
+    writer.flush();
     expect(writer.diskError).toBeNull();
     expect(lines.at(-1)).toMatch(/AOF write error looks solved, Redis can write again\.$/);
     expect(contents()).toBe(SELECT0 + cmd('SET', 'a', '1'));
@@ -173,16 +189,18 @@ describe('AofWriter', () => {
     const io = recordingIo();
     const { writer, clock } = openWriter('everysec', io);
     io.failFsync = true;
-    writer.append(['SET', 'a', '1']);
+    writer.feed(['SET', 'a', '1']);
     writer.flush();
     clock.advance(1000);
+    writer.flush();
     await new Promise((resolve) => setImmediate(resolve));
     expect(writer.diskError).toBe('I/o error');
     expect(lines.at(-1)).toMatch(/# Fail to fsync the AOF file: I\/o error$/);
     io.failFsync = false;
-    writer.append(['SET', 'b', '2']); // what a replica or the expiry cycle may still append
+    writer.feed(['SET', 'b', '2']); // what a replica or the expiry cycle may still append
     writer.flush();
     clock.advance(1000);
+    writer.flush();
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(writer.diskError).toBeNull();
     await writer.close();
@@ -191,11 +209,11 @@ describe('AofWriter', () => {
   it('cuts a short write off the file, so the next start does not see half a command', async () => {
     const io = recordingIo();
     const { writer, contents } = openWriter('no', io);
-    writer.append(['SET', 'a', '1']);
+    writer.feed(['SET', 'a', '1']);
     writer.flush();
     const before = contents();
     io.failWrites = 'short';
-    writer.append(['SET', 'b', '2']);
+    writer.feed(['SET', 'b', '2']);
     writer.flush();
     expect(io.calls).toContain(`ftruncate ${before.length}`);
     expect(contents()).toBe(before);
@@ -206,19 +224,29 @@ describe('AofWriter', () => {
     await writer.close();
   });
 
-  it('appendfsync always cannot keep its promise after a failed write or fsync: it asks to stop', async () => {
+  it('appendfsync always cannot keep its promise after a failed write: it asks to stop, and confirms nothing more', async () => {
     const io = recordingIo();
     const { writer, fatal } = openWriter('always', io);
     io.failWrites = 'error';
-    writer.append(['SET', 'a', '1']);
+    writer.feed(['SET', 'a', '1']);
     expect(writer.flush()).toBe(false);
     expect(fatal).toEqual(["Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting..."]);
-    io.failWrites = null;
-    io.failFsync = true;
-    writer.append(['SET', 'b', '2']);
+    io.failWrites = null; // the disk is back, but the promise stays broken
+    writer.feed(['SET', 'b', '2']);
     expect(writer.flush()).toBe(false);
-    expect(fatal[1]).toBe("Can't persist AOF for fsync error when the AOF fsync policy is 'always': I/o error. Exiting...");
+    expect(fatal).toHaveLength(1);
+    await writer.close();
+  });
+
+  it('appendfsync always cannot keep its promise after a failed fsync either', async () => {
+    const io = recordingIo();
+    const { writer, fatal } = openWriter('always', io);
+    io.failFsync = true;
+    writer.feed(['SET', 'b', '2']);
+    expect(writer.flush()).toBe(false);
+    expect(fatal).toEqual(["Can't persist AOF for fsync error when the AOF fsync policy is 'always': I/o error. Exiting..."]);
     io.failFsync = false;
+    expect(writer.flush()).toBe(false);
     await writer.close();
   });
 });
@@ -234,6 +262,7 @@ describe('loadAof', () => {
         return args[0] === 'INCR' && args[1] === 'text' ? error('ERR value is not an integer or out of range') : OK;
       },
       isCommand: (name: string) => name.toUpperCase() !== 'FOO',
+      truncate: (length: number) => fs.truncateSync(join(dir, 'appendonly.aof'), length),
     };
   }
   const write = (text: string) => {

@@ -1,20 +1,23 @@
-// NEW: the append-only file (AOF), this step's lesson. Every write command that changed the
-// dataset is appended to a file in the RESP a client sends; on start the file is replayed.
+// 05: the append-only file (AOF), this step's lesson. Every write command that changed the
+// dataset is appended to a file in the RESP a client sends; on start the file is replayed
+// (aof-load.ts).
 //
-// - AofWriter collects the commands of one batch (one socket read), writes them with one
-//   write call at the end of the batch, and under `appendfsync always` waits for the disk
-//   (fdatasync) before the batch's replies may leave: write-before-reply, group commit.
-// - loadAof reads the file back through the same RequestParser the network uses, runs each
-//   command through the command table, drops a half-written last command (a crash in the
-//   middle of a write) and refuses a file damaged anywhere else, naming the byte offset.
+// AofWriter is a propagation target (propagate.ts): commands collect in memory as they are
+// propagated, and once per event-loop turn, in the server's beforeSleep, flush() writes all
+// of them with one write call and applies the fsync policy. Only then do the turn's replies
+// leave (lib/networking.ts): write-before-reply, and one write (one fdatasync under
+// `always`) for every client served in the turn: group commit. The writer has no timer of
+// its own: the server's cron asks for a beforeSleep when a write must be retried or an
+// `everysec` fsync is due, so there is exactly one place where the file is written.
 //
 // Redis's version: https://redis.io/docs/latest/operate/oss_and_stack/management/persistence/
 import fs from 'node:fs';
 import { basename } from 'node:path';
 import type { FsyncPolicy } from '../lib/cli.ts';
-import type { Cancel, Clock } from '../lib/clock.ts';
+import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
-import { ProtocolError, ReplyWriter, RequestParser, bulks, encodeCommand, type RespValue } from '../lib/resp.ts';
+import { ReplyWriter, bulks } from '../lib/resp.ts';
+import type { PropagationTarget } from './propagate.ts';
 
 /** The file operations the writer uses; tests hand in a disk that fails on purpose. */
 export interface FileIo {
@@ -38,7 +41,10 @@ export interface AofWriterOptions {
   fsync: FsyncPolicy;
   clock: Clock;
   log: Logger;
-  /** The AOF can no longer keep its promise (`always` and a failed write): stop the server. */
+  /**
+   * The AOF can no longer keep its promise (`always` and a failed write or fsync). The
+   * server stops; whatever this does, the writer confirms nothing from then on.
+   */
   onFatal: (message: string) => void;
   io?: FileIo;
 }
@@ -47,14 +53,14 @@ export interface AofWriterOptions {
 const FSYNC_INTERVAL_MS = 1000;
 
 /**
- * Appends commands to the AOF. Commands collect in memory during a batch; flush() writes
- * them, and the server calls it before sending the batch's replies.
+ * Appends commands to the AOF. Commands collect in memory as they are propagated; flush()
+ * writes them, and the server calls it before the replies that depend on them leave.
  */
-export class AofWriter {
+export class AofWriter implements PropagationTarget {
   readonly path: string;
   readonly policy: FsyncPolicy;
   /** The file's size when the server started (Redis: the size after the last rewrite). */
-  readonly baseSize: number;
+  private baseSize: number;
   private readonly fd: number;
   private readonly clock: Clock;
   private readonly log: Logger;
@@ -73,9 +79,9 @@ export class AofWriter {
   private backgroundFsync: Promise<void> | null = null;
   private writeError: string | null = null;
   private fsyncError: string | null = null;
-  private flushScheduled = false;
+  /** The `always` promise was broken: nothing this writer holds may ever be confirmed. */
+  private broken = false;
   private closed = false;
-  private readonly stopTimer: Cancel;
 
   constructor(options: AofWriterOptions) {
     this.path = options.path;
@@ -90,39 +96,32 @@ export class AofWriter {
     this.baseSize = this.size;
     this.syncedSize = this.size;
     this.lastFsyncAt = this.clock.monotonic();
-    // Once a second: retry a failed write, and give `everysec` its fsync when writes stop.
-    this.stopTimer = this.clock.every(FSYNC_INTERVAL_MS, () => this.onTimer());
   }
 
   /** Queues one command for the file. It reaches the disk at the next flush(). */
-  append(args: readonly string[], db = 0): void {
+  feed(args: readonly string[], db = 0): void {
     if (this.closed) return;
     if (db !== this.selectedDb) {
       this.pending.write(bulks(['SELECT', String(db)]));
       this.selectedDb = db;
     }
     this.pending.write(bulks(args as string[]));
-    // A command appended outside a client's batch (the active expiry cycle's DEL) is
-    // written at the end of this turn of the event loop, as Redis does in beforeSleep.
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => {
-        this.flushScheduled = false;
-        this.flush();
-      });
-    }
   }
 
   /**
-   * Writes everything appended since the last flush with one write call, then applies the
-   * fsync policy. Returns false when the server must stop (the `always` promise is broken);
-   * the caller then sends none of the batch's replies.
+   * Writes everything fed since the last flush with one write call, then applies the fsync
+   * policy. Returns false once the `always` promise is broken (the server must stop): the
+   * caller sends none of the replies that wait for it, now or later.
    */
   flush(): boolean {
+    if (this.broken) return false;
     if (this.closed) return true;
     const fresh = this.pending.take();
     const bytes = this.unwritten === null ? fresh : fresh === null ? this.unwritten : Buffer.concat([this.unwritten, fresh]);
-    if (bytes === null) return true;
+    if (bytes === null) {
+      if (this.policy === 'everysec') this.fsyncInBackgroundIfDue();
+      return true;
+    }
     this.unwritten = null;
     const outcome = this.writeAll(bytes);
     if (outcome.written < bytes.length) return this.onWriteError(bytes, outcome.written, outcome.error);
@@ -136,14 +135,24 @@ export class AofWriter {
     return true;
   }
 
-  /** True while commands wait to be written: replies must wait for them too. */
-  get hasPending(): boolean {
-    return this.pending.length > 0 || this.unwritten !== null;
+  /**
+   * True when flush() has work: commands waiting to be written (or rewritten after an
+   * error), or an `everysec` fsync that is due. The server's cron checks it.
+   */
+  get needsFlush(): boolean {
+    if (this.pending.length > 0 || this.unwritten !== null) return true;
+    return this.policy === 'everysec' && this.fsyncIsDue();
   }
 
   /** Why write commands are refused (Redis's MISCONF), or null while the AOF is healthy. */
   get diskError(): string | null {
     return this.writeError ?? this.fsyncError;
+  }
+
+  /** Cuts the file to `length` bytes: how the loader drops a torn tail before appending. */
+  truncate(length: number): void {
+    this.io.ftruncate(this.fd, length);
+    this.size = this.baseSize = this.syncedSize = length;
   }
 
   /** What INFO persistence reports about the file. */
@@ -164,7 +173,6 @@ export class AofWriter {
     this.flush();
     if (this.unwritten !== null) this.log.warning(`${this.unwritten.length} bytes could not be written to the AOF before shutdown`);
     this.closed = true;
-    this.stopTimer();
     await this.backgroundFsync;
     try {
       this.io.fdatasync(this.fd);
@@ -208,7 +216,7 @@ export class AofWriter {
     if (this.policy === 'always') {
       // The batch already changed memory and its replies are waiting; nothing may be
       // acknowledged that is not on disk, and memory cannot be rolled back: stop.
-      this.onFatal("Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting...");
+      this.breakPromise("Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting...");
       return false;
     }
     // Keep the bytes for the next attempt and refuse writes until one succeeds.
@@ -222,7 +230,7 @@ export class AofWriter {
     try {
       this.io.fdatasync(this.fd);
     } catch (err) {
-      this.onFatal(`Can't persist AOF for fsync error when the AOF fsync policy is 'always': ${describeSystemError(err)}. Exiting...`);
+      this.breakPromise(`Can't persist AOF for fsync error when the AOF fsync policy is 'always': ${describeSystemError(err)}. Exiting...`);
       return false;
     }
     this.syncedSize = this.size;
@@ -230,10 +238,24 @@ export class AofWriter {
     return true;
   }
 
+  /**
+   * The batch already changed memory and its replies are waiting, but the disk does not
+   * hold it and memory cannot be rolled back: from now on nothing may be confirmed.
+   */
+  private breakPromise(message: string): void {
+    this.broken = true;
+    this.onFatal(message);
+  }
+
+  /** everysec: written bytes not yet synced, and a second since the last fsync. */
+  private fsyncIsDue(): boolean {
+    if (this.backgroundFsync !== null || this.syncedSize === this.size) return false;
+    return this.clock.monotonic() - this.lastFsyncAt >= FSYNC_INTERVAL_MS;
+  }
+
   /** everysec: at most one fsync a second, on a worker thread, never two at once. */
   private fsyncInBackgroundIfDue(): void {
-    if (this.backgroundFsync !== null || this.syncedSize === this.size) return;
-    if (this.clock.monotonic() - this.lastFsyncAt < FSYNC_INTERVAL_MS) return;
+    if (!this.fsyncIsDue()) return;
     const target = this.size;
     this.lastFsyncAt = this.clock.monotonic();
     this.backgroundFsync = new Promise((resolve) => {
@@ -251,11 +273,6 @@ export class AofWriter {
       });
     });
   }
-
-  private onTimer(): void {
-    if (this.writeError !== null) this.flush();
-    if (this.policy === 'everysec') this.fsyncInBackgroundIfDue();
-  }
 }
 
 /** "ENOSPC: no space left on device, write" -> "No space left on device", as strerror says it. */
@@ -263,122 +280,4 @@ function describeSystemError(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
   const text = /^[A-Z0-9_]+: (.*), \w+(?: '.*')?$/.exec(message)?.[1] ?? message;
   return text.charAt(0).toUpperCase() + text.slice(1);
-}
-
-// ---------------------------------------------------------------------------------------
-// Loading
-
-/** The file is damaged before its end: the server must not start on a partial dataset. */
-export class AofLoadError extends Error {}
-
-export interface LoadReport {
-  /** Commands replayed. */
-  commands: number;
-  /** Bytes of the file that hold whole commands (after any truncation). */
-  bytes: number;
-  /** Bytes of a half-written last command that were cut off, if any. */
-  truncatedBytes: number;
-}
-
-export interface Replayer {
-  /** Runs one command from the file; the reply is thrown away. */
-  run(args: string[]): RespValue;
-  isCommand(name: string): boolean;
-}
-
-const STAR = 0x2a; // '*': a command
-const HASH = 0x23; // '#': an annotation line Redis may write (#TS:...), skipped
-
-/**
- * Replays the AOF at `path`. Returns null when there is no file yet. Throws AofLoadError,
- * naming the byte offset, when anything but the last command is damaged.
- */
-export function loadAof(path: string, replayer: Replayer, log: Logger): LoadReport | null {
-  const data = readFile(path);
-  if (data === null) return null;
-  const name = basename(path);
-  const parser = new RequestParser();
-  parser.feed(data);
-  let offset = 0; // where the next command starts: everything before it was replayed
-  let commands = 0;
-  for (;;) {
-    let args: string[] | null;
-    try {
-      args = parser.next();
-    } catch (err) {
-      if (err instanceof ProtocolError) throw badFormat(name, offset, err.message.replace(/^Protocol error: /, ''));
-      throw err;
-    }
-    if (args === null) break;
-    const end = data.length - parser.bufferedBytes;
-    if (data[offset] === HASH) {
-      offset = end;
-      continue;
-    }
-    if (data[offset] !== STAR) throw badFormat(name, offset, `expected '*', got ${describeByte(data[offset])}`);
-    // The parser trusts each bulk length and skips the two bytes after it unread; a damaged
-    // length would shift every later frame. A command must be exactly what we would write.
-    if (!encodeCommand(args).equals(data.subarray(offset, end))) {
-      throw badFormat(name, offset, 'the command is not framed as Redis writes commands (a bulk length does not match its data)');
-    }
-    if (!replayer.isCommand(args[0]!)) {
-      throw new AofLoadError(`Unknown command '${args[0]!.slice(0, 128)}' reading the append only file ${name} at offset ${offset}`);
-    }
-    // A logged command succeeded when it ran, and the replay is deterministic: a failure
-    // means the file does not describe this server's data (SELECT 1 from a Redis with 16
-    // databases, say). Carrying on would build a dataset that never existed.
-    const reply = replayer.run(args);
-    if (reply.type === 'error') {
-      throw new AofLoadError(`Command '${args[0]!.slice(0, 128)}' at offset ${offset} of the append only file ${name} failed on replay: ${reply.message}`);
-    }
-    commands++;
-    offset = end;
-  }
-  const truncatedBytes = data.length - offset;
-  if (truncatedBytes > 0) {
-    // The rest is the start of a command (or annotation) whose end never reached the disk:
-    // a crash in the middle of a write. Anything else there is damage, not a crash.
-    if (data[offset] !== STAR && data[offset] !== HASH) throw badFormat(name, offset, `expected '*', got ${describeByte(data[offset])}`);
-    log.warning(`!!! Warning: short read while loading the AOF file ${name}!!!`);
-    log.warning(`!!! Truncating the AOF ${name} at offset ${offset} !!!`);
-    fs.truncateSync(path, offset);
-    log.warning(`AOF ${name} loaded anyway because aof-load-truncated is enabled`);
-  }
-  return { commands, bytes: offset, truncatedBytes };
-}
-
-function badFormat(name: string, offset: number, reason: string): AofLoadError {
-  return new AofLoadError(
-    `Bad file format reading the append only file ${name} at offset ${offset}: ${reason}. ` +
-      `Make a backup of the file, then inspect it with redis-check-aof (--fix truncates it at the damage)`,
-  );
-}
-
-function describeByte(byte: number | undefined): string {
-  if (byte === undefined) return 'the end of the file';
-  return byte >= 0x20 && byte < 0x7f ? `'${String.fromCharCode(byte)}'` : `byte 0x${byte.toString(16).padStart(2, '0')}`;
-}
-
-/** Reads exactly the size fstat reports (a device file would read forever). */
-function readFile(path: string): Buffer | null {
-  let fd: number;
-  try {
-    fd = fs.openSync(path, 'r');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-  try {
-    const size = fs.fstatSync(fd).size;
-    const data = Buffer.allocUnsafe(size);
-    let got = 0;
-    while (got < size) {
-      const n = fs.readSync(fd, data, got, size - got, got);
-      if (n === 0) break;
-      got += n;
-    }
-    return data.subarray(0, got);
-  } finally {
-    fs.closeSync(fd);
-  }
 }

@@ -1,4 +1,4 @@
-// The keyspace with deadlines. Step 03 kept keys in a plain Map; this class keeps
+// 04: the keyspace with deadlines. Step 03 kept keys in a plain Map; this class keeps
 // Map's method names (get, set, has, delete, size, keys, clear) so the command handlers
 // barely change, and adds what expiry needs:
 //
@@ -36,8 +36,12 @@ export interface ExpireCycleReport {
 export interface KeyspaceOptions {
   /** Random numbers in [0, 1) for sampling; tests may pass a seeded generator. */
   random?: () => number;
-  /** Told about each key that expired (lazily or actively): a later step logs a DEL. */
+  /** Told about each key that expired (lazily or actively): step 05 logs a DEL. */
   onExpire?: (key: string) => void;
+  /** 05: a key's value or deadline changed, or it went (Redis's signalModifiedKey): WATCH listens. */
+  onModify?: (key: string) => void;
+  /** 05: every key is about to go (FLUSHALL; Redis's signalFlushedDb). */
+  onFlush?: () => void;
 }
 
 /** A key's deadline, and where the key sits in the array that sampling picks from. */
@@ -52,7 +56,8 @@ export class Keyspace {
   /** Every key that has a deadline, in no order: random sampling is an index away. */
   private readonly keysWithDeadline: string[] = [];
   private readonly random: () => number;
-  private readonly onExpire: ((key: string) => void) | undefined;
+  private readonly events: KeyspaceOptions;
+  private isLoading = false; // 05
 
   /** Keys deleted because their deadline passed (INFO's expired_keys). */
   expiredKeys = 0;
@@ -61,20 +66,33 @@ export class Keyspace {
   /** A running estimate of the time left to live of keys with a deadline, in ms. */
   averageTtl = 0;
   /**
-   * NEW: changes made to the dataset since the start (Redis's server.dirty). A write command
-   * that moved it changed something, so the AOF logs it; one that did not is never logged.
+   * 05: changes made to the dataset since the start (Redis's server.dirty). A write command
+   * that moved it changed something, so it is propagated; one that did not never is.
    */
   dirty = 0;
-  /**
-   * NEW: true while the AOF is replayed. Nothing expires then: the file is replayed as it
-   * happened, and a key that was alive when a later command touched it must be alive when
-   * that command is replayed. Keys past their deadline go once loading is over.
-   */
-  loading = false;
 
   constructor(private readonly clock: Clock, options: KeyspaceOptions = {}) {
     this.random = options.random ?? Math.random;
-    this.onExpire = options.onExpire;
+    this.events = options;
+  }
+
+  /**
+   * 05: true while the AOF is replayed. Nothing expires then: the file is replayed as it
+   * happened, and a key that was alive when a later command touched it must be alive when
+   * that command is replayed. Keys past their deadline go once loading is over.
+   */
+  get loading(): boolean {
+    return this.isLoading;
+  }
+
+  /** 05: runs `replay` (the AOF) with `loading` set. */
+  load<T>(replay: () => T): T {
+    this.isLoading = true;
+    try {
+      return replay();
+    } finally {
+      this.isLoading = false;
+    }
   }
 
   // ---- Map's interface, with lazy expiry on every access --------------------------------
@@ -101,24 +119,24 @@ export class Keyspace {
   set(key: string, value: string): this {
     this.expireIfDue(key);
     this.values.set(key, value);
-    this.removeDeadline(key);
-    this.dirty++; // NEW
+    this.dropDeadline(key);
+    this.changed(key); // 05
     return this;
   }
 
   /** Changes a live key's value but keeps its deadline, as APPEND and INCR do. */
   update(key: string, value: string): this {
     this.values.set(key, value);
-    this.dirty++; // NEW
+    this.changed(key); // 05
     return this;
   }
 
   /** Deletes a key. An expired key counts as expired, not deleted: the answer is false. */
   delete(key: string): boolean {
     if (this.expireIfDue(key)) return false;
-    this.removeDeadline(key);
+    this.dropDeadline(key);
     if (!this.values.delete(key)) return false;
-    this.dirty++; // NEW
+    this.changed(key); // 05
     return true;
   }
 
@@ -129,7 +147,8 @@ export class Keyspace {
   }
 
   clear(): void {
-    this.dirty++; // NEW
+    this.events.onFlush?.(); // 05: before the keys go, so watchers can tell which existed
+    this.dirty++; // 05
     this.values.clear();
     this.expires.clear();
     this.keysWithDeadline.length = 0;
@@ -150,7 +169,7 @@ export class Keyspace {
 
   /** Gives an existing key a deadline (absolute Unix ms), replacing any it had. */
   setDeadline(key: string, deadline: bigint): void {
-    this.dirty++; // NEW
+    this.changed(key); // 05
     const expiry = this.expires.get(key);
     if (expiry !== undefined) {
       expiry.deadline = deadline;
@@ -162,9 +181,33 @@ export class Keyspace {
 
   /** Makes a key persistent again. False if it had no deadline. */
   removeDeadline(key: string): boolean {
+    if (!this.dropDeadline(key)) return false;
+    this.changed(key); // 05
+    return true;
+  }
+
+  /**
+   * 05: is the key stored but past its deadline (Redis's keyIsExpired)? Unlike an access,
+   * asking does not delete it: WATCH wants to know without changing anything.
+   */
+  hasExpired(key: string): boolean {
+    return this.isExpiredAt(key, this.clock.now());
+  }
+
+  /** 05: is the key stored, even past its deadline (Redis's dictFind on the main dict)? */
+  isStored(key: string): boolean {
+    return this.values.has(key);
+  }
+
+  /** 05: one change to the dataset: counted, and told to whoever listens. */
+  private changed(key: string): void {
+    this.dirty++;
+    this.events.onModify?.(key);
+  }
+
+  private dropDeadline(key: string): boolean {
     const expiry = this.expires.get(key);
     if (expiry === undefined) return false;
-    this.dirty++; // NEW
     // Swap-remove: the last key takes the leaving key's slot, so removal is O(1).
     const last = this.keysWithDeadline.pop()!;
     if (last !== key) {
@@ -179,7 +222,7 @@ export class Keyspace {
 
   /** A key is expired once the clock is past its deadline (at the deadline it still lives). */
   private isExpiredAt(key: string, now: number): boolean {
-    if (this.loading) return false; // NEW
+    if (this.isLoading) return false; // 05
     const expiry = this.expires.get(key);
     return expiry !== undefined && now > expiry.deadline;
   }
@@ -192,10 +235,11 @@ export class Keyspace {
   }
 
   private expire(key: string): void {
-    this.removeDeadline(key);
+    this.dropDeadline(key);
     this.values.delete(key);
     this.expiredKeys++;
-    this.onExpire?.(key);
+    this.changed(key); // 05
+    this.events.onExpire?.(key);
   }
 
   /**

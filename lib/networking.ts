@@ -1,0 +1,206 @@
+// The connection loop, written once: accept clients, read their requests, run each one,
+// and send the replies. Step 02 teaches it in its own server.ts; from step 03 on every
+// step runs this one and plugs into it through a few hooks named after Redis's
+// (networking.c, and beforeSleep in server.c):
+//
+//   processCommand(client, args)   one request in, one reply out (the step's command table)
+//   beforeSleep()                  once per event-loop turn, before any reply leaves: step 05
+//                                  writes the AOF here, so no reply confirms what the disk
+//                                  does not hold yet
+//   clientClosed(client)           a connection ended: release what it held (WATCHed keys,
+//                                  subscriptions)
+//   createClient(id, socket)       the step's own object for a connection: a subclass of
+//                                  Connection with what its commands keep per client
+//
+// Replies are never written from inside a read. They collect in the client's ReplyWriter,
+// the client joins the set of clients with pending replies, and at the end of the
+// event-loop turn (after Node has delivered every socket read that was ready) beforeSleep
+// runs once and then every pending client gets one socket write. This is Redis's
+// handleClientsWithPendingWrites, and it is what makes group commit possible.
+//
+// ```mermaid
+// flowchart LR
+//   R[socket 'data'] --> P[RequestParser] --> C[processCommand] --> W[ReplyWriter]
+//   W --> Q{{pending clients}}
+//   Q -- end of turn --> B[beforeSleep] --> S[socket.write, one per client]
+// ```
+import type net from 'node:net';
+import { listen, type Listener } from './listen.ts';
+import type { Logger } from './log.ts';
+import { ProtocolError, QueryBufferLimitError, ReplyWriter, RequestParser, type ProtocolVersion, type RespValue } from './resp.ts';
+
+/**
+ * One client connection: its socket, its parser, its pending replies, and what it told us.
+ * Steps extend it with what their commands keep per client (Redis keeps all of it in one
+ * struct client). The socket is null for a client with no connection, such as the one that
+ * replays the AOF (Redis's "fake client").
+ */
+export class Connection {
+  readonly parser = new RequestParser();
+  /** Replies not yet written. It also holds the protocol version, which HELLO changes. */
+  readonly reply = new ReplyWriter(2);
+  /** "ip:port" of the other end, as CLIENT LIST shows it. */
+  readonly peer: string;
+  name = '';
+  libName = '';
+  libVersion = '';
+  /** Set by QUIT and by protocol errors: the replies so far leave, then the socket closes. */
+  closeAfterReply = false;
+
+  constructor(
+    readonly id: number,
+    readonly socket: net.Socket | null,
+  ) {
+    this.peer = socket === null ? '' : `${socket.remoteAddress}:${socket.remotePort}`;
+  }
+
+  get protocol(): ProtocolVersion {
+    return this.reply.protocol;
+  }
+
+  set protocol(version: ProtocolVersion) {
+    this.reply.protocol = version;
+  }
+}
+
+export interface NetworkingHooks<C extends Connection> {
+  /** Runs one request and returns its reply (Redis's processCommand). */
+  processCommand(client: C, args: string[]): RespValue;
+  /**
+   * Once per event-loop turn, before the turn's replies leave (Redis's beforeSleep).
+   * Returning false holds every pending reply: what they would confirm is not safe.
+   */
+  beforeSleep?(): boolean;
+  /** A connection ended, for whatever reason (Redis's freeClient). */
+  clientClosed?(client: C): void;
+  /** Makes the object for a new connection: the step's own Connection subclass. */
+  createClient(id: number, socket: net.Socket): C;
+}
+
+/** The clients of one server, and the loop that serves them. */
+export class Networking<C extends Connection> {
+  readonly clients = new Set<C>();
+  /** Connections accepted since the start (INFO's total_connections_received). */
+  connectionsReceived = 0;
+  /** Requests run since the start (INFO's total_commands_processed). */
+  commandsProcessed = 0;
+  private nextClientId = 1;
+  private readonly pendingWrites = new Set<C>();
+  private turnEndScheduled = false;
+  private listener: Listener | null = null;
+
+  constructor(
+    private readonly hooks: NetworkingHooks<C>,
+    private readonly log: Logger,
+  ) {}
+
+  /** Starts accepting connections on every bind address; returns the port. */
+  async listen(hosts: readonly string[], port: number): Promise<Listener> {
+    this.listener = await listen(hosts, port, (socket) => this.accept(socket), this.log);
+    return this.listener;
+  }
+
+  /**
+   * Queues a reply for a client outside its own request (a message it subscribed to, a
+   * replica's stream). It leaves at the end of this turn, like every other reply.
+   */
+  addReply(client: C, value: RespValue): void {
+    client.reply.write(value);
+    this.replyAtTurnEnd(client);
+  }
+
+  /**
+   * Asks for a beforeSleep at the end of this turn although no client is waiting: for work
+   * a timer started (the active expiry cycle's DELs must reach the AOF).
+   */
+  scheduleBeforeSleep(): void {
+    if (this.turnEndScheduled) return;
+    this.turnEndScheduled = true;
+    // setImmediate runs after the poll phase, once every socket read that was ready has
+    // been delivered: one beforeSleep (one AOF write) covers all of them.
+    setImmediate(() => this.beforeSleep());
+  }
+
+  /** Stops accepting, ends every connection, and resolves once the listener is closed. */
+  async close(): Promise<void> {
+    // The listener's close waits for open connections to end, so end them first.
+    const closing = this.listener?.close();
+    for (const client of this.clients) client.socket?.destroy();
+    await closing;
+  }
+
+  private accept(socket: net.Socket): void {
+    const id = this.nextClientId++;
+    const client = this.hooks.createClient(id, socket);
+    this.clients.add(client);
+    this.connectionsReceived++;
+    this.log.debug(`Accepted ${client.peer}`);
+    socket.on('data', (chunk: Buffer) => this.readQuery(client, chunk));
+    // The client closed its sending side: answer what it sent, then close ours.
+    socket.on('end', () => socket.end());
+    socket.on('error', (err) => this.log.debug(`Client ${client.peer} error: ${err.message}`));
+    socket.on('close', () => this.freeClient(client));
+  }
+
+  /**
+   * One read from the socket: run every complete request it finished. Their replies leave
+   * together at the end of the turn, so a pipelined batch of 100 commands costs one write.
+   */
+  private readQuery(client: C, chunk: Buffer): void {
+    if (client.closeAfterReply) return;
+    client.parser.feed(chunk);
+    try {
+      for (let request = client.parser.next(); request !== null; request = client.parser.next()) {
+        client.reply.write(this.hooks.processCommand(client, request));
+        this.commandsProcessed++;
+        if (client.closeAfterReply) break;
+      }
+    } catch (err) {
+      if (err instanceof ProtocolError) {
+        // Redis answers a malformed request once, then hangs up: after bad framing, nothing
+        // that follows on this connection can be trusted to be a request.
+        this.log.verbose(`Client ${client.id}: ${err.message}`);
+        client.reply.error(`ERR ${err.message}`);
+        client.closeAfterReply = true;
+      } else if (err instanceof QueryBufferLimitError) {
+        this.log.warning(`Closing client ${client.id} that reached max query buffer length`);
+        client.socket?.destroy();
+        return;
+      } else {
+        throw err;
+      }
+    }
+    this.replyAtTurnEnd(client);
+  }
+
+  private replyAtTurnEnd(client: C): void {
+    this.pendingWrites.add(client);
+    this.scheduleBeforeSleep();
+  }
+
+  private beforeSleep(): void {
+    this.turnEndScheduled = false;
+    if (this.hooks.beforeSleep?.() === false) return; // held: nothing may be confirmed
+    for (const client of this.pendingWrites) this.writeToClient(client);
+    this.pendingWrites.clear();
+  }
+
+  private writeToClient(client: C): void {
+    const { socket } = client;
+    if (socket === null || socket.destroyed) return;
+    const bytes = client.reply.take();
+    // Backpressure: when the client does not read its replies, stop reading its requests.
+    if (bytes !== null && !socket.write(bytes) && !socket.isPaused()) {
+      socket.pause();
+      socket.once('drain', () => socket.resume());
+    }
+    if (client.closeAfterReply) socket.end(() => socket.destroy());
+  }
+
+  private freeClient(client: C): void {
+    this.clients.delete(client);
+    this.pendingWrites.delete(client);
+    this.log.debug(`Client closed connection ${client.peer}`);
+    this.hooks.clientClosed?.(client);
+  }
+}
