@@ -17,30 +17,59 @@ export function escapeBytes(bytes: Buffer | string): string {
   return out + '"';
 }
 
+/** At most this many escaped characters of one value are shown. */
 const MAX_SHOWN = 400;
+/** A difference further in than this is shown in a window that starts shortly before it. */
+const CARET_ROOM = 300;
+/** How many bytes before the difference such a window shows. */
+const WINDOW_LEAD = 40;
 
-function shorten(escaped: string): string {
-  return escaped.length > MAX_SHOWN ? escaped.slice(0, MAX_SHOWN) + `… (${escaped.length} chars escaped)` : escaped;
+const asBuffer = (bytes: Buffer | string) => (typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes);
+
+/** Bytes escaped for a message: at most MAX_SHOWN characters of them, then how many there were. */
+export function showBytes(bytes: Buffer | string): string {
+  const buffer = asBuffer(bytes);
+  // Escaping never shortens: MAX_SHOWN bytes are enough to fill MAX_SHOWN characters.
+  const escaped = escapeBytes(buffer.subarray(0, MAX_SHOWN));
+  if (buffer.length <= MAX_SHOWN && escaped.length <= MAX_SHOWN) return escaped;
+  return `${escaped.slice(0, MAX_SHOWN)}… (${buffer.length} bytes)`;
 }
+
+/** The index of the first byte where `a` and `b` differ (the shorter length if one is a prefix). */
+function firstDifference(a: Buffer, b: Buffer): number {
+  let at = 0;
+  while (at < a.length && at < b.length && a[at] === b[at]) at++;
+  return at;
+}
+
+/**
+ * The "expected" and "received" lines of a report, and a caret under the first byte that
+ * differs. A difference deep inside a long value (byte 5,000,000 of an 8 MiB echo) is shown
+ * in a window that starts a little before it, both values cut at the same byte.
+ */
+function comparisonLines(expected: Buffer, received: Buffer): string[] {
+  const at = firstDifference(expected, received);
+  const windowed = at > CARET_ROOM || escapeBytes(received.subarray(0, at)).length > CARET_ROOM;
+  const from = windowed ? at - WINDOW_LEAD : 0;
+  const lead = windowed ? '…' : '';
+  const show = (bytes: Buffer) => lead + showBytes(bytes.subarray(from));
+  // The caret goes under the escaped form of byte `at`: count the escaped bytes before it.
+  const caretColumn = lead.length + escapeBytes(received.subarray(from, at)).length - 1;
+  const lines = [
+    `  expected:  ${show(expected)}`,
+    `  received:  ${show(received)}`,
+    `             ${' '.repeat(Math.min(caretColumn, MAX_SHOWN + lead.length))}^ first difference at byte ${at}`,
+  ];
+  if (windowed) lines.push(`  (the first ${from} bytes are the same and not shown)`);
+  if (at === received.length && received.length < expected.length) lines.push('  (the reply stopped short: the server sent less than expected)');
+  return lines;
+}
+
+const hintLines = (hint?: string) => (hint ? [`  hint: ${hint}`] : []);
 
 /** The report shown when a reply is not the expected one. */
 export function describeMismatch(sent: Buffer | string, expected: Buffer | string, received: Buffer | string, hint?: string): string {
-  const exp = typeof expected === 'string' ? Buffer.from(expected, 'latin1') : expected;
-  const got = typeof received === 'string' ? Buffer.from(received, 'latin1') : received;
-  let at = 0;
-  while (at < exp.length && at < got.length && exp[at] === got[at]) at++;
-  // The caret goes under the escaped form of byte `at`: count the escaped prefix.
-  const caretColumn = escapeBytes(got.subarray(0, at)).length - 1;
-  const lines = [
-    '',
-    `  sent:      ${shorten(escapeBytes(sent))}`,
-    `  expected:  ${shorten(escapeBytes(exp))}`,
-    `  received:  ${shorten(escapeBytes(got))}`,
-    `             ${' '.repeat(Math.min(caretColumn, MAX_SHOWN))}^ first difference at byte ${at}`,
-  ];
-  if (at === got.length && got.length < exp.length) lines.push('  (the reply stopped short: the server sent less than expected)');
-  if (hint) lines.push(`  hint: ${hint}`);
-  return lines.join('\n');
+  return ['', `  sent:      ${showBytes(sent)}`, ...comparisonLines(asBuffer(expected), asBuffer(received)), ...hintLines(hint)].join('\n');
 }
 
 export class ReplyMismatchError extends Error {
@@ -52,7 +81,99 @@ export class ReplyMismatchError extends Error {
 
 /** Throws a teaching ReplyMismatchError unless `received` equals `expected` byte for byte. */
 export function expectBytes(sent: Buffer | string, received: Buffer | string, expected: Buffer | string, hint?: string): void {
-  const a = typeof received === 'string' ? Buffer.from(received, 'latin1') : received;
-  const b = typeof expected === 'string' ? Buffer.from(expected, 'latin1') : expected;
+  const a = asBuffer(received);
+  const b = asBuffer(expected);
   if (!a.equals(b)) throw new ReplyMismatchError(sent, b, a, hint);
+}
+
+/** Throws a teaching ReplyMismatchError unless `received` begins with the bytes of `prefix`. */
+export function expectBytesToStartWith(sent: Buffer | string, received: Buffer | string, prefix: Buffer | string, hint?: string): void {
+  const got = asBuffer(received);
+  const start = asBuffer(prefix);
+  if (!got.subarray(0, start.length).equals(start)) {
+    throw new ReplyMismatchError(sent, start, got, `the reply must start with the expected bytes${hint ? `; ${hint}` : ''}`);
+  }
+}
+
+/** A teaching report that is not one reply against another: a file, a list of commands, a part of a reply. */
+export class ContentMismatchError extends Error {
+  constructor(report: string) {
+    super(report);
+    this.name = 'ContentMismatchError';
+  }
+}
+
+/** Throws a teaching ContentMismatchError unless the bytes of `part` occur somewhere in `received`. */
+export function expectBytesToContain(sent: Buffer | string, received: Buffer | string, part: Buffer | string, hint?: string): void {
+  if (asBuffer(received).includes(asBuffer(part))) return;
+  throw new ContentMismatchError(
+    ['', `  sent:      ${showBytes(sent)}`, `  expected, somewhere in the reply:  ${showBytes(part)}`, `  received:  ${showBytes(received)}`, ...hintLines(hint)].join('\n'),
+  );
+}
+
+/**
+ * Throws a teaching ContentMismatchError unless `received` (the bytes of `what`, e.g. "the
+ * AOF file") equals `expected` byte for byte.
+ */
+export function expectContent(what: string, received: Buffer | string, expected: Buffer | string, hint?: string): void {
+  const got = asBuffer(received);
+  const want = asBuffer(expected);
+  if (got.equals(want)) return;
+  throw new ContentMismatchError(['', `  in ${what}:`, ...comparisonLines(want, got), ...hintLines(hint)].join('\n'));
+}
+
+const sameCommand = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((arg, i) => arg === b[i]);
+
+/** A command as it reads in a report: each argument escaped, separated by spaces. */
+export const showCommand = (args: readonly string[]): string => args.map((a) => escapeBytes(a)).join(' ');
+
+const MAX_LISTED = 20;
+
+/** A numbered list of commands, the first MAX_LISTED of them. */
+function listLines(commands: readonly string[][]): string[] {
+  const lines = commands.slice(0, MAX_LISTED).map((args, i) => `    ${String(i + 1).padStart(3)}  ${showCommand(args)}`);
+  if (commands.length > MAX_LISTED) lines.push(`         … and ${commands.length - MAX_LISTED} more`);
+  if (commands.length === 0) lines.push('         (none)');
+  return lines;
+}
+
+/** Where the caret goes under showCommand(received): the first argument that differs, at its first differing byte. */
+function commandCaret(expected: readonly string[], received: readonly string[]): number {
+  let arg = 0;
+  while (arg < expected.length && arg < received.length && expected[arg] === received[arg]) arg++;
+  const before = showCommand(received.slice(0, arg));
+  if (arg >= received.length) return before.length + (arg > 0 ? 1 : 0);
+  const same = firstDifference(Buffer.from(expected[arg] ?? '', 'latin1'), Buffer.from(received[arg]!, 'latin1'));
+  return before.length + (arg > 0 ? 1 : 0) + escapeBytes(received[arg]!.slice(0, same)).length - 1;
+}
+
+/** The report for two lists of commands: which command differs first, both shown escaped, then both lists. */
+export function describeCommandsMismatch(what: string, expected: readonly string[][], received: readonly string[][], hint?: string): string {
+  let i = 0;
+  while (i < expected.length && i < received.length && sameCommand(expected[i]!, received[i]!)) i++;
+  const counts = `${what} holds ${received.length} command${received.length === 1 ? '' : 's'}, expected ${expected.length}`;
+  const lines = [''];
+  if (i < expected.length && i < received.length) {
+    lines.push(
+      `  ${counts}; command ${i + 1} is the first that differs:`,
+      `  expected:  ${showCommand(expected[i]!)}`,
+      `  received:  ${showCommand(received[i]!)}`,
+      `             ${' '.repeat(commandCaret(expected[i]!, received[i]!))}^`,
+    );
+  } else if (i < expected.length) {
+    lines.push(`  ${counts}; missing from command ${i + 1} on, the first missing: ${showCommand(expected[i]!)}`);
+  } else {
+    lines.push(`  ${counts}; unexpected from command ${i + 1} on, the first of them: ${showCommand(received[i]!)}`);
+  }
+  lines.push('  expected commands:', ...listLines(expected), '  received commands:', ...listLines(received), ...hintLines(hint));
+  return lines.join('\n');
+}
+
+/**
+ * Throws a teaching ContentMismatchError unless `received` holds exactly the `expected`
+ * commands (argument lists) in order; `what` names where they came from ("the AOF").
+ */
+export function expectCommands(what: string, received: readonly string[][], expected: readonly string[][], hint?: string): void {
+  if (received.length === expected.length && received.every((args, i) => sameCommand(args, expected[i]!))) return;
+  throw new ContentMismatchError(describeCommandsMismatch(what, expected, received, hint));
 }

@@ -22,13 +22,22 @@ function bytesOf(send: DiffCase['send']): string {
   return typeof send === 'string' ? send : send.map((args) => command(...args)).join('');
 }
 
-async function repliesFrom(port: number, c: DiffCase): Promise<string> {
+/** What one server answered to a case: its bytes, and why it fell short (a timeout) if it did. */
+interface Answer {
+  bytes: string;
+  problem?: string;
+}
+
+async function answerFrom(port: number, c: DiffCase): Promise<Answer> {
   const client = await RawClient.connect(port);
   try {
     client.send(bytesOf(c.send));
-    if (c.closes) return (await client.readUntilClose()).toString('latin1') + '<closed>';
+    if (c.closes) return { bytes: (await client.readUntilClose()).toString('latin1') + '<closed>' };
     const count = c.replies ?? (typeof c.send === 'string' ? 1 : c.send.length);
-    return (await client.readReplies(count)).bytes.toString('latin1');
+    return { bytes: (await client.readReplies(count)).bytes.toString('latin1') };
+  } catch (err) {
+    // Show what did arrive, so the report can put it beside what Redis sent.
+    return { bytes: client.takeAll().toString('latin1'), problem: (err as Error).message };
   } finally {
     client.destroy();
   }
@@ -51,16 +60,22 @@ export function describeDifferential(step: string, cases: DiffCase[], serverOpti
     beforeEach(async () => {
       for (const port of [ours.port, redis.port]) {
         const client = await RawClient.connect(port);
-        await client.request(command('FLUSHALL'));
-        client.destroy();
+        try {
+          // Any reply will do: a step without keys (02) answers FLUSHALL with an error.
+          await client.request(command('FLUSHALL'));
+        } finally {
+          client.destroy();
+        }
       }
     });
     for (const c of cases) {
       it(c.name, async () => {
         const normalize = c.normalize ?? ((s: string) => s);
-        const [expected, received] = await Promise.all([repliesFrom(redis.port, c), repliesFrom(ours.port, c)]);
-        if (normalize(expected) !== normalize(received)) {
-          throw new ReplyMismatchError(bytesOf(c.send), normalize(expected), normalize(received), 'real Redis replied differently');
+        const [expected, received] = await Promise.all([answerFrom(redis.port, c), answerFrom(ours.port, c)]);
+        if (expected.problem !== undefined) throw new Error(`real Redis did not answer this case as declared: ${expected.problem}`);
+        if (received.problem !== undefined || normalize(expected.bytes) !== normalize(received.bytes)) {
+          const why = received.problem === undefined ? 'real Redis replied differently' : `real Redis replied, but from this server: ${received.problem}`;
+          throw new ReplyMismatchError(bytesOf(c.send), normalize(expected.bytes), normalize(received.bytes), why);
         }
       });
     }

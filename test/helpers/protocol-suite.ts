@@ -3,7 +3,7 @@
 // protocol switch, QUIT, and the protocol errors that end a connection without touching
 // the others. Each step's raw.test.ts runs it against its own server.
 import { describe, expect, it } from 'vitest';
-import { expectBytes } from './bytes.ts';
+import { expectBytes, expectBytesToContain, expectBytesToStartWith } from './bytes.ts';
 import { RawClient, command } from './raw-client.ts';
 import { useServer } from './fixtures.ts';
 import { startStep } from './servers.ts';
@@ -140,24 +140,26 @@ export function describeProtocolConformance(step: string, serverOptions: Record<
     });
 
     describe('HELLO switches the encoding of one connection', () => {
+      /** Sends HELLO with `args`; the reply must start with `start` and hold the proto field. */
+      const expectHello = async (client: RawClient, args: string[], start: string, proto?: string, hint?: string) => {
+        const sent = command('HELLO', ...args);
+        const reply = (await client.request(sent)).toString('latin1');
+        expectBytesToStartWith(sent, reply, start, hint);
+        if (proto !== undefined) expectBytesToContain(sent, reply, `$5\r\nproto\r\n:${proto}\r\n`, `the field "proto" holds the protocol now spoken, ${proto}`);
+      };
+
       it('answers HELLO 3 with a RESP3 map, and HELLO 2 with a flat array', async () => {
         const client = await connect();
-        const map = (await client.request(command('HELLO', '3'))).toString('latin1');
-        expect(map.startsWith('%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n')).toBe(true);
-        expect(map).toContain('$5\r\nproto\r\n:3\r\n');
-        const flat = (await client.request(command('HELLO', '2'))).toString('latin1');
-        expect(flat.startsWith('*14\r\n$6\r\nserver\r\n')).toBe(true);
-        expect(flat).toContain('$5\r\nproto\r\n:2\r\n');
+        await expectHello(client, ['3'], '%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n', '3', 'in RESP3, HELLO answers a map (%) of 7 fields, "server" first');
+        await expectHello(client, ['2'], '*14\r\n$6\r\nserver\r\n', '2', 'in RESP2, the same 7 fields as a flat array of 14');
       });
 
       it('keeps each connection on its own protocol', async () => {
         const resp3 = await connect();
         const resp2 = await connect();
         await resp3.request(command('HELLO', '3'));
-        const hello3 = (await resp3.request(command('HELLO'))).toString('latin1');
-        const hello2 = (await resp2.request(command('HELLO'))).toString('latin1');
-        expect(hello3.slice(0, 4)).toBe('%7\r\n');
-        expect(hello2.slice(0, 5)).toBe('*14\r\n');
+        await expectHello(resp3, [], '%7\r\n', undefined, 'this connection switched to RESP3: its replies stay maps');
+        await expectHello(resp2, [], '*14\r\n', undefined, 'another connection switched, not this one: RESP2 still');
       });
 
       it('refuses protocol versions it does not speak', async () => {
@@ -199,8 +201,8 @@ export function describeProtocolConformance(step: string, serverOptions: Record<
         const bystander = await connect();
         offender.send('*1\r\nx');
         await bystander.expectReply('PING\r\n', '+PONG\r\n');
-        expect(offender.takeAll().length).toBe(0);
-        expect(offender.isClosed).toBe(false);
+        expectBytes('*1\r\nx', offender.takeAll(), '', 'no reply yet: the line "x" has no CR, so the server cannot judge it');
+        expect(offender.isClosed, 'the connection must stay open while the header line is unfinished').toBe(false);
         offender.send('y\r\n');
         expectBytes('*1\r\nxy\r\n', await offender.readUntilClose(), protocolError("expected '$', got 'x'"));
       });

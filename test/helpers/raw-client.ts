@@ -3,7 +3,7 @@
 // for "three replies" without guessing at timing.
 import net from 'node:net';
 import { ReplyParser, encodeCommand, type RespValue } from '../../lib/resp.ts';
-import { ReplyMismatchError } from './bytes.ts';
+import { ReplyMismatchError, showBytes } from './bytes.ts';
 
 const DEFAULT_TIMEOUT_MS = 5000;
 
@@ -74,10 +74,14 @@ export class RawClient {
     }
   }
 
-  /** Sends bytes and reads `count` replies (one by default). */
+  /** Sends bytes and reads `count` replies (one by default); a failure says what was sent. */
   async request(bytes: Buffer | string, count = 1): Promise<Buffer> {
     this.send(bytes);
-    return (await this.readReplies(count)).bytes;
+    try {
+      return (await this.readReplies(count)).bytes;
+    } catch (err) {
+      throw new Error(`sent ${showBytes(bytes)}: ${(err as Error).message}`);
+    }
   }
 
   /** Sends bytes and fails with a teaching report unless the replies are exactly `expected`. */
@@ -132,7 +136,7 @@ export class RawClient {
   }
 
   private describeReceived(): string {
-    return `${this.received.length} bytes (${JSON.stringify(this.received.toString('latin1').slice(0, 200))})`;
+    return `${this.received.length} bytes (${showBytes(this.received)})`;
   }
 
   private waitForData(deadline: number, what: string): Promise<void> {
