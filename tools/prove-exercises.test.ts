@@ -1,10 +1,14 @@
-// The exercise proof's bookkeeping: pairing checks with patches, and building a solution
-// (the vitest runs themselves are exercised by `make exercises` on the real steps).
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// The exercise proof: pairing checks with reference and wrong solutions, building a
+// solution, and (on a small repo of its own) the whole proof with real vitest runs: a
+// reference that must pass, step code and wrong solutions that must fail.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildSolution, findExercises, patchedPaths, proveExercises } from './prove-exercises.ts';
+import { buildSolution, findExercises, patchedPaths, proveExercises, wrongName } from './prove-exercises.ts';
+
+const REPO = fileURLToPath(new URL('..', import.meta.url));
 
 let dirs: string[] = [];
 const tempDir = () => {
@@ -26,39 +30,63 @@ function repo(files: Record<string, string>): string {
   return root;
 }
 
-const PATCH = `diff --git a/01-echo/server.ts b/01-echo/server.ts
+/** A patch to 01-echo/server.ts that turns `export const b = 2;` into `b = <value>`. */
+const patchB = (value: string) => `diff --git a/01-echo/server.ts b/01-echo/server.ts
 --- a/01-echo/server.ts
 +++ b/01-echo/server.ts
 @@ -1,2 +1,2 @@
  export const a = 1;
 -export const b = 2;
-+export const b = 3;
++export const b = ${value};
 `;
+const PATCH = patchB('3');
 
-describe('prove-exercises', () => {
-  it('pairs each check with its patch, and reports the unpaired ones', () => {
+describe('prove-exercises: pairing', () => {
+  it('pairs each check with its reference and wrong solutions, and reports what is missing', async () => {
     const root = repo({
       '01-echo/exercises/1-shout.check.ts': '',
       '01-echo/exercises/2-count.check.ts': '',
+      '01-echo/exercises/4-alone.check.ts': '',
       '01-echo/exercises/10-late.check.ts': '',
       'solutions/01-echo/1-shout.patch': PATCH,
+      'solutions/01-echo/1-shout.wrong-utf8.patch': PATCH,
+      'solutions/01-echo/1-shout.wrong-ascii-only.patch': PATCH,
       'solutions/01-echo/3-orphan.patch': PATCH,
+      'solutions/01-echo/3-orphan.wrong-x.patch': PATCH,
+      'solutions/01-echo/4-alone.wrong-guess.patch': PATCH,
     });
     expect(findExercises(root)).toEqual([
-      { step: '01-echo', id: '1-shout', check: '01-echo/exercises/1-shout.check.ts', patch: 'solutions/01-echo/1-shout.patch' },
-      { step: '01-echo', id: '2-count', check: '01-echo/exercises/2-count.check.ts' },
-      { step: '01-echo', id: '3-orphan', patch: 'solutions/01-echo/3-orphan.patch' },
-      { step: '01-echo', id: '10-late', check: '01-echo/exercises/10-late.check.ts' },
+      {
+        step: '01-echo',
+        id: '1-shout',
+        check: '01-echo/exercises/1-shout.check.ts',
+        patch: 'solutions/01-echo/1-shout.patch',
+        wrong: ['solutions/01-echo/1-shout.wrong-ascii-only.patch', 'solutions/01-echo/1-shout.wrong-utf8.patch'],
+      },
+      { step: '01-echo', id: '2-count', check: '01-echo/exercises/2-count.check.ts', wrong: [] },
+      { step: '01-echo', id: '3-orphan', patch: 'solutions/01-echo/3-orphan.patch', wrong: ['solutions/01-echo/3-orphan.wrong-x.patch'] },
+      { step: '01-echo', id: '4-alone', check: '01-echo/exercises/4-alone.check.ts', wrong: ['solutions/01-echo/4-alone.wrong-guess.patch'] },
+      { step: '01-echo', id: '10-late', check: '01-echo/exercises/10-late.check.ts', wrong: [] },
     ]);
-    const lines: string[] = [];
-    expect(proveExercises(root, (l) => lines.push(l))).toBeGreaterThanOrEqual(3);
-    expect(lines).toContain('01-echo ex 2-count: FAILED: check 01-echo/exercises/2-count.check.ts has no solution (expected solutions/01-echo/2-count.patch)');
-    expect(lines).toContain('01-echo ex 3-orphan: FAILED: solution solutions/01-echo/3-orphan.patch has no check (expected 01-echo/exercises/3-orphan.check.ts)');
+    expect(wrongName('solutions/01-echo/1-shout.wrong-ascii-only.patch')).toBe('wrong-ascii-only');
+
   });
 
-  it('says so when there are no exercises at all', () => {
+  it('fails an exercise without a check, a reference or a wrong solution, before running anything', async () => {
+    const root = repo({ '01-echo/exercises/2-count.check.ts': '', 'solutions/01-echo/3-orphan.patch': PATCH, 'solutions/01-echo/3-orphan.wrong-x.patch': PATCH });
     const lines: string[] = [];
-    expect(proveExercises(repo({ 'README.md': '' }), (l) => lines.push(l))).toBe(0);
+    expect(await proveExercises(root, (l) => lines.push(l))).toBe(2);
+    expect(lines).toEqual([
+      '01-echo ex 2-count: FAILED: check 01-echo/exercises/2-count.check.ts has no reference solution (expected solutions/01-echo/2-count.patch)',
+      '01-echo ex 2-count: FAILED: needs at least one wrong solution, a plausible mistake its check rejects (expected solutions/01-echo/2-count.wrong-<what>.patch)',
+      '01-echo ex 3-orphan: FAILED: solutions/01-echo/3-orphan.patch, solutions/01-echo/3-orphan.wrong-x.patch have no check (expected 01-echo/exercises/3-orphan.check.ts)',
+      'exercises: 0 passed, 2 failed',
+    ]);
+  });
+
+  it('says so when there are no exercises at all', async () => {
+    const lines: string[] = [];
+    expect(await proveExercises(repo({ 'README.md': '' }), (l) => lines.push(l))).toBe(0);
     expect(lines).toEqual(['exercises: none found (no NN-step/exercises/*.check.ts, no solutions/NN-step/*.patch)']);
   });
 
@@ -66,22 +94,24 @@ describe('prove-exercises', () => {
     expect(patchedPaths(PATCH)).toEqual(['01-echo/server.ts']);
     expect(patchedPaths('--- /dev/null\n+++ b/01-echo/new.ts\n')).toEqual(['01-echo/new.ts']);
   });
+});
 
-  const SOURCES = {
-    '01-echo/server.ts': 'export const a = 1;\nexport const b = 2;\n',
-    '01-echo/server.test.ts': 'test',
-    '01-echo/exercises/1-x.check.ts': 'check',
-    'lib/util.ts': 'export {};\n',
-  };
+const SOURCES = {
+  '01-echo/server.ts': 'export const a = 1;\nexport const b = 2;\n',
+  '01-echo/server.test.ts': 'test',
+  '01-echo/exercises/1-x.check.ts': 'check',
+  'lib/util.ts': 'export {};\n',
+};
 
-  it('builds a solution: the step copied without tests and exercises, lib linked, the patch applied', () => {
-    const root = repo({ ...SOURCES, 'solutions/01-echo/1-x.patch': PATCH });
+describe('prove-exercises: building a solution', () => {
+  it('copies the step without tests and exercises, links lib, and applies the patch (prose before the diff is fine)', () => {
+    const root = repo({ ...SOURCES, 'solutions/01-echo/1-x.patch': `Why this is the answer.\n\n${PATCH}` });
     const build = tempDir();
     expect(buildSolution(root, build, { step: '01-echo', id: '1-x', patch: 'solutions/01-echo/1-x.patch' })).toBeNull();
     const home = join(build, '01-echo', '1-x');
     expect(readFileSync(join(home, '01-echo/server.ts'), 'utf8')).toBe('export const a = 1;\nexport const b = 3;\n');
-    expect(existsSync(join(home, '01-echo/server.test.ts'))).toBe(false);
-    expect(existsSync(join(home, '01-echo/exercises'))).toBe(false);
+    expect(existsSync(join(home, '01-echo/server.test.ts')), 'tests are not copied').toBe(false);
+    expect(existsSync(join(home, '01-echo/exercises')), 'checks are not copied').toBe(false);
     expect(readFileSync(join(home, 'lib/util.ts'), 'utf8')).toBe('export {};\n');
     expect(readFileSync(join(root, '01-echo/server.ts'), 'utf8')).toContain('b = 2'); // the repo is untouched
   });
@@ -89,13 +119,78 @@ describe('prove-exercises', () => {
   it('fails loudly when a patch does not apply', () => {
     const root = repo({ ...SOURCES, 'solutions/01-echo/1-x.patch': PATCH.replace(' export const a = 1;', ' export const a = 7;') });
     const problem = buildSolution(root, tempDir(), { step: '01-echo', id: '1-x', patch: 'solutions/01-echo/1-x.patch' });
-    expect(problem).toMatch(/^patch does not apply to 01-echo\/:\n.*01-echo\/server\.ts/s);
+    expect(problem).toMatch(/^solutions\/01-echo\/1-x\.patch does not apply to 01-echo\/:\n.*01-echo\/server\.ts/s);
   });
 
   it('refuses a patch that touches files outside its step', () => {
     const root = repo({ ...SOURCES, 'solutions/01-echo/1-x.patch': PATCH.replaceAll('01-echo/server.ts', 'lib/util.ts') });
     expect(buildSolution(root, tempDir(), { step: '01-echo', id: '1-x', patch: 'solutions/01-echo/1-x.patch' })).toBe(
-      'patch touches files outside 01-echo/: lib/util.ts',
+      'solutions/01-echo/1-x.patch touches files outside 01-echo/: lib/util.ts',
     );
+  });
+});
+
+describe('prove-exercises: the proof, with vitest', () => {
+  /**
+   * A check as the real ones find their server: the build under EXERCISE_SOLUTIONS laid out
+   * as test/helpers/servers.ts's serverPath() reads it, or else the step's own code. It
+   * passes when b is 42.
+   */
+  const check = (id: string, step = '01-echo') => `import { join } from 'node:path';
+import { expect, it } from 'vitest';
+const builds = process.env.EXERCISE_SOLUTIONS;
+const server = builds ? join(builds, '${step}', '${id}', '${step}', 'server.ts') : new URL('../server.ts', import.meta.url).pathname;
+const { b } = await import(server);
+it('b is 42', () => expect(b).toBe(42));
+`;
+
+  function exerciseRepo(files: Record<string, string>): string {
+    const root = repo({
+      'package.json': '{ "type": "module" }\n',
+      'vitest.exercises.config.ts': readFileSync(join(REPO, 'vitest.exercises.config.ts'), 'utf8'),
+      '01-echo/server.ts': 'export const a = 1;\nexport const b = 2;\n',
+      ...files,
+    });
+    mkdirSync(join(root, 'lib'));
+    symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'), 'dir');
+    return root;
+  }
+
+  it('proves the reference passes, the step code fails and every wrong solution fails; says which do not', async () => {
+    const root = exerciseRepo({
+      // Proven: the reference passes, the wrong one is rejected.
+      '01-echo/exercises/1-good.check.ts': check('1-good'),
+      'solutions/01-echo/1-good.patch': patchB('42'),
+      'solutions/01-echo/1-good.wrong-off-by-one.patch': patchB('41'),
+      // Not proven: a wrong solution the check lets through; a reference that fails, and a
+      // wrong solution that does not even load (it proves nothing about the check).
+      '01-echo/exercises/2-weak.check.ts': check('2-weak'),
+      'solutions/01-echo/2-weak.patch': patchB('42'),
+      'solutions/01-echo/2-weak.wrong-lucky.patch': patchB('40 + 2'),
+      '01-echo/exercises/3-bad-ref.check.ts': check('3-bad-ref'),
+      'solutions/01-echo/3-bad-ref.patch': patchB('7'),
+      'solutions/01-echo/3-bad-ref.wrong-broken.patch': patchB('('),
+      // Not proven: a step that already passes its check.
+      '02-done/server.ts': 'export const b = 42;\n',
+      '02-done/exercises/1-done.check.ts': check('1-done', '02-done'),
+      'solutions/02-done/1-done.patch': '--- a/02-done/server.ts\n+++ b/02-done/server.ts\n@@ -1 +1 @@\n-export const b = 42;\n+export const b = 6 * 7;\n',
+      'solutions/02-done/1-done.wrong-x.patch': '--- a/02-done/server.ts\n+++ b/02-done/server.ts\n@@ -1 +1 @@\n-export const b = 42;\n+export const b = 41;\n',
+    });
+    const lines: string[] = [];
+    expect(await proveExercises(root, (l) => lines.push(l))).toBe(3);
+    const report = lines.join('\n');
+    expect(lines.slice(0, 2)).toEqual([
+      '01-echo ex 1-good: the reference passes, the step code fails, its wrong solution fails',
+      '    wrong-off-by-one: rejected by "b is 42"',
+    ]);
+    expect(report).toContain(
+      '01-echo ex 2-weak: FAILED: wrong-lucky (solutions/01-echo/2-weak.wrong-lucky.patch) passes 01-echo/exercises/2-weak.check.ts: the check must reject this wrong solution',
+    );
+    expect(report).toContain(
+      '01-echo ex 3-bad-ref: FAILED: wrong-broken (solutions/01-echo/3-bad-ref.wrong-broken.patch) is not rejected by a test of 01-echo/exercises/3-bad-ref.check.ts (it did not load or run?)',
+    );
+    expect(report).toMatch(/01-echo ex 3-bad-ref: FAILED: the reference solution does not pass its check 01-echo\/exercises\/3-bad-ref\.check\.ts:\n.*b is 42/);
+    expect(report).toContain('02-done ex 1-done: FAILED: the step code already passes 02-done/exercises/1-done.check.ts: an exercise that is already solved proves nothing');
+    expect(lines.at(-1)).toBe('exercises: 1 passed, 3 failed');
   });
 });
