@@ -1,7 +1,7 @@
 // Step 01: a TCP echo server. Every byte a client sends comes straight back.
 //
 // Run it:   make 01-tcp-echo        (or: npx tsx 01-tcp-echo/server.ts --port 6380)
-// Try it:   nc localhost 6380       then type "hello"
+// Try it:   nc -N localhost 6380    then type "hello"; Ctrl-D ends the connection
 import type net from 'node:net';
 import { COMMON_FLAGS, flagDefaults, isMain, runFromCommandLine, type FlagValues } from '../lib/cli.ts';
 import { listen } from '../lib/listen.ts';

@@ -7,7 +7,9 @@ import { useServer } from '../../test/helpers/fixtures.ts';
 import { startExerciseServer } from '../../test/helpers/servers.ts';
 
 describe('exercise 2: a per-connection byte counter', () => {
-  const { connect } = useServer(() => startExerciseServer(import.meta.url));
+  // A fresh server per test: a counter shared by the whole server shows up as a wrong count,
+  // not as a leftover from an earlier test.
+  const { connect } = useServer(() => startExerciseServer(import.meta.url), { serverPer: 'each' });
   const exchange = async (client: RawClient, sent: string, expected: string, hint?: string) => {
     client.send(sent);
     // Short of the expected bytes after a while, show what did arrive.
