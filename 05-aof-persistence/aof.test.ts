@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../lib/clock.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
-import { OK, encodeCommand, error, type RespValue } from '../lib/resp.ts';
+import { OK, array, encodeCommand, error, type RespValue } from '../lib/resp.ts';
 import { AofLoadError, loadAof } from './aof-load.ts';
 import { AofWriter, nodeFileIo, type FileIo } from './aof.ts';
 
@@ -339,6 +339,55 @@ describe('loadAof', () => {
     const replayer = recorder();
     loadAof(write('#TS:1700000000\r\n' + SELECT0 + '#TS:1700000001\r\n' + cmd('SET', 'a', '1')), replayer, log);
     expect(replayer.ran).toEqual([['SELECT', '0'], ['SET', 'a', '1']]);
+  });
+
+  describe('transactions: a MULTI ... EXEC block loads whole or not at all', () => {
+    const block = cmd('MULTI') + cmd('SET', 'a', '2') + cmd('INCR', 'a') + cmd('EXEC');
+    const before = SELECT0 + cmd('SET', 'a', '1');
+
+    it('replays a block: MULTI, its commands, EXEC', () => {
+      const replayer = recorder();
+      const report = loadAof(write(before + block + cmd('SET', 'z', '9')), replayer, log);
+      expect(replayer.ran.map((args) => args[0])).toEqual(['SELECT', 'SET', 'MULTI', 'SET', 'INCR', 'EXEC', 'SET']);
+      expect(report).toEqual({ commands: 7, bytes: (before + block + cmd('SET', 'z', '9')).length, truncatedBytes: 0 });
+    });
+
+    it('drops a block cut anywhere before the end of its EXEC, whole, and truncates before its MULTI', () => {
+      for (let cut = 1; cut < block.length; cut++) {
+        const path = write(before + block.slice(0, cut));
+        lines = [];
+        const replayer = recorder();
+        const report = loadAof(path, replayer, log);
+        expect(replayer.ran.map((args) => args[0]), `cut at ${cut}`).toEqual(['SELECT', 'SET', ...(cut >= cmd('MULTI').length ? ['MULTI'] : [])].concat(
+          cut >= cmd('MULTI').length + cmd('SET', 'a', '2').length ? ['SET'] : [],
+          cut >= cmd('MULTI').length + cmd('SET', 'a', '2').length + cmd('INCR', 'a').length ? ['INCR'] : [],
+        ));
+        expect(report, `cut at ${cut}`).toEqual({ commands: replayer.ran.length, bytes: before.length, truncatedBytes: cut });
+        expect(fs.readFileSync(path, 'latin1')).toBe(before);
+        const wholeCommandsInBlock = replayer.ran.length > 2;
+        expect(lines.some((l) => l.endsWith('Revert incomplete MULTI/EXEC transaction in AOF file appendonly.aof')), `cut at ${cut}`).toBe(wholeCommandsInBlock);
+        expect(lines.at(-1)).toMatch(/AOF appendonly.aof loaded anyway because aof-load-truncated is enabled$/);
+      }
+    });
+
+    it('refuses MULTI inside a transaction, naming both offsets', () => {
+      const damaged = before + cmd('MULTI') + cmd('SET', 'a', '2') + cmd('MULTI') + cmd('EXEC');
+      const second = before.length + cmd('MULTI').length + cmd('SET', 'a', '2').length;
+      expect(() => loadAof(write(damaged), recorder(), log)).toThrow(
+        new RegExp(`at offset ${second}: MULTI inside the transaction that starts at offset ${before.length}`),
+      );
+    });
+
+    it('refuses EXEC without MULTI', () => {
+      expect(() => loadAof(write(before + cmd('EXEC')), recorder(), log)).toThrow(new RegExp(`at offset ${before.length}: EXEC without MULTI`));
+    });
+
+    it('stops when a command inside a block fails on replay (its error is in EXEC\'s reply)', () => {
+      const replayer = { ...recorder(), run: (args: string[]) => (args[0] === 'EXEC' ? array([OK, error('ERR value is not an integer or out of range')]) : OK) };
+      expect(() => loadAof(write(before + block), replayer, log)).toThrow(
+        /^Command 'EXEC' at offset \d+ of the append only file appendonly.aof failed on replay: ERR value is not an integer/,
+      );
+    });
   });
 
   it('stops at a command that fails on replay: the file does not describe this dataset', () => {

@@ -39,7 +39,7 @@ const COMMAND_INDEX = new Map<string, Found | { type: 'container'; name: string;
 /** Checks the request against the table, then runs it. Never throws for client errors. */
 export function processCommand(c: Client, args: string[]): RespValue {
   const found = lookupCommand(args);
-  if (found.type === 'error') return rejectCommand(c, found, undefined); // 05: and in MULTI, poisons it
+  if (found.type === 'error') return rejectCommand(c, found, args[0]!.toLowerCase()); // 05: and in MULTI, poisons it
   const { name, command } = found;
   // 05: while the AOF cannot take writes, refuse them rather than confirm what would be lost.
   const diskError = writeCommandsDeniedByDiskError(c, name, command);

@@ -82,6 +82,7 @@ describe('05-aof-persistence survives kill -9', () => {
 
   it('keeps every acknowledged write when killed while clients are still writing', async () => {
     const server = await spawn();
+    const progress = new Progress();
     const acked = [0, 0, 0];
     const writers = acked.map(async (_, i) => {
       const client = await RawClient.connect(server.port);
@@ -94,6 +95,7 @@ describe('05-aof-persistence survives kill -9', () => {
           ]);
           expect(replies.at(-1)).toBe('OK');
           acked[i] = batch + 1;
+          progress.tell();
         }
       } catch {
         // The server died under us: the batch in flight is not acknowledged.
@@ -101,7 +103,7 @@ describe('05-aof-persistence survives kill -9', () => {
         client.destroy();
       }
     });
-    while (acked.some((n) => n < 5)) await new Promise((resolve) => setTimeout(resolve, 5));
+    await progress.until(() => acked.every((n) => n >= 5));
     await server.kill('SIGKILL');
     await Promise.all(writers);
 
@@ -117,7 +119,81 @@ describe('05-aof-persistence survives kill -9', () => {
     }
     client.destroy();
   });
+
+  it('keeps every acknowledged transaction whole, and none in part, when killed mid-stream', async () => {
+    const clients = 3;
+    for (let round = 0; round < 2; round++) {
+      const server = await spawn();
+      const progress = new Progress();
+      const acked = Array.from({ length: clients }, () => 0);
+      if (round === 0) await pipeline(await RawClient.connect(server.port), [['SET', 'pool', '1000000']]);
+      const before = await snapshotOf(server.port, clients);
+      const writers = acked.map(async (_, i) => {
+        const client = await RawClient.connect(server.port);
+        try {
+          for (let batch = 0; ; batch++) {
+            // A transfer between two shared keys, and a pair of keys of this client's own, in
+            // one transaction; pipelined, so the server reads several transactions at once.
+            const replies = await pipeline(client, [
+              ['MULTI'], ['DECRBY', 'pool', '3'], ['INCRBY', 'spent', '3'],
+              ['INCR', `a${i}`], ['INCR', `b${i}`], ['SET', `t${i}:${round}:${batch}`, 'done'], ['EXEC'],
+            ]);
+            expect(replies.at(-1)).toBe('array');
+            acked[i] = batch + 1;
+            progress.tell();
+          }
+        } catch {
+          // The server died under us: the transaction in flight is not acknowledged.
+        } finally {
+          client.destroy();
+        }
+      });
+      await progress.until(() => acked.every((n) => n >= 20));
+      await server.kill('SIGKILL');
+      await Promise.all(writers);
+
+      const after = await snapshotOf((await spawn()).port, clients);
+      expect(after.pool + after.spent, `round ${round}: a transfer applied in part`).toBe(1_000_000);
+      for (let i = 0; i < clients; i++) {
+        expect(after.a[i], `round ${round}, client ${i}: a and b move together`).toBe(after.b[i]);
+        expect(after.a[i]! - before.a[i]!).toBeGreaterThanOrEqual(acked[i]!);
+        expect(after.a[i]! - before.a[i]!).toBeLessThanOrEqual(acked[i]! + 1);
+      }
+      const client = await RawClient.connect(running.at(-1)!.port);
+      for (let i = 0; i < clients; i++) {
+        const marks = await pipeline(client, Array.from({ length: acked[i]! }, (_, b) => ['GET', `t${i}:${round}:${b}`]));
+        expect(marks.every((m) => m === 'done'), `round ${round}, client ${i}: every acknowledged transaction is back`).toBe(true);
+      }
+      client.destroy();
+      await running.at(-1)!.kill('SIGKILL');
+    }
+  });
 });
+
+/** What the transaction crash test checks: the shared pool and each client's pair. */
+async function snapshotOf(port: number, clients: number): Promise<{ pool: number; spent: number; a: number[]; b: number[] }> {
+  const client = await RawClient.connect(port);
+  try {
+    const keys = ['pool', 'spent', ...Array.from({ length: clients }, (_, i) => [`a${i}`, `b${i}`]).flat()];
+    const values = (await pipeline(client, keys.map((k) => ['GET', k]))).map((v) => (v === 'null' ? 0 : Number(v)));
+    return { pool: values[0]!, spent: values[1]!, a: values.filter((_, j) => j >= 2 && j % 2 === 0), b: values.filter((_, j) => j >= 2 && j % 2 === 1) };
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Writers tell it when they made progress; a test awaits a condition on that progress. */
+class Progress {
+  private waiters: Array<() => void> = [];
+
+  tell(): void {
+    for (const wake of this.waiters.splice(0)) wake();
+  }
+
+  async until(condition: () => boolean): Promise<void> {
+    while (!condition()) await new Promise<void>((resolve) => this.waiters.push(resolve));
+  }
+}
 
 describe('05-aof-persistence on a damaged file', () => {
   const SELECT0 = encodeCommand(['SELECT', '0']);

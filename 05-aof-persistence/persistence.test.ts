@@ -5,10 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../lib/clock.ts';
+import { nodeFileIo } from './aof.ts';
 import type { RespValue } from '../lib/resp.ts';
 import { commandsInAof as commandsIn } from '../test/helpers/aof-file.ts';
 import { RawClient, command } from '../test/helpers/raw-client.ts';
-import { TARGET, startStep, type TestServer } from '../test/helpers/servers.ts';
+import { TARGET, startStep, type StepOptions, type TestServer } from '../test/helpers/servers.ts';
 
 const STEP = '05-aof-persistence';
 const T = Date.UTC(2030, 0, 1); // the fake clock's start, in Unix ms
@@ -33,7 +34,7 @@ describe.skipIf(TARGET === 'redis')('05-aof-persistence: what the AOF holds', ()
   let logs: string[];
 
   /** Starts (or restarts) the server on the test's directory and connects to it. */
-  async function start(options: Record<string, unknown> = {}): Promise<RawClient> {
+  async function start(options: StepOptions<typeof STEP> = {}): Promise<RawClient> {
     await stop();
     server = await startStep(STEP, { dir, clock, appendfsync: 'always', logSink: (line: string) => logs.push(line), ...options });
     client = await RawClient.connect(server.port);
@@ -237,6 +238,8 @@ describe.skipIf(TARGET === 'redis')('05-aof-persistence: what the AOF holds', ()
   it.skipIf(!fs.existsSync('/dev/full'))('refuses writes with MISCONF while the disk refuses the AOF (everysec)', async () => {
     fs.symlinkSync('/dev/full', aofPath); // every write: ENOSPC
     const c = await start({ appendfsync: 'everysec' });
+    const queuedEarlier = await RawClient.connect(server!.port);
+    await queuedEarlier.expectReply(command('MULTI') + command('SET', 'x', '1'), '+OK\r\n+QUEUED\r\n');
     await c.expectReply(command('SET', 'a', '1'), '+OK\r\n', 'everysec: the failed batch is kept in memory and retried');
     const misconf = '-MISCONF Errors writing to the AOF file: No space left on device\r\n';
     await c.expectReply(command('SET', 'b', '2'), misconf);
@@ -244,5 +247,64 @@ describe.skipIf(TARGET === 'redis')('05-aof-persistence: what the AOF holds', ()
     await c.expectReply(command('GET', 'a'), '$1\r\n1\r\n', 'reads still work');
     expect(await infoField(c, 'aof_last_write_status')).toBe('err');
     expect(logs.filter((l) => l.includes('Error writing to the AOF file: No space left on device'))).toHaveLength(1);
+    // A write refused while queueing poisons the transaction; so does EXEC once it would write.
+    await c.expectReply(command('MULTI') + command('SET', 'c', '3') + command('GET', 'a') + command('EXEC'),
+      '+OK\r\n' + misconf + '+QUEUED\r\n-EXECABORT Transaction discarded because of previous errors.\r\n');
+    await c.expectReply(command('MULTI') + command('GET', 'a') + command('EXEC'), '+OK\r\n+QUEUED\r\n*1\r\n$1\r\n1\r\n', 'a read-only transaction still runs');
+    await queuedEarlier.expectReply(command('EXEC'), '-EXECABORT Transaction discarded because of: ' + misconf.slice(1), 'queued before the error, refused at EXEC');
+    queuedEarlier.destroy();
+  });
+
+  it('logs a transaction\'s writes as one MULTI ... EXEC block, in one write', async () => {
+    const writes: number[] = [];
+    const fileIo = { ...nodeFileIo, write: (fd: number, bytes: Buffer) => (writes.push(bytes.length), nodeFileIo.write(fd, bytes)) };
+    const c = await start({ fileIo });
+    await call(c, 'SET', 'a', '1');
+    writes.length = 0;
+    await c.expectReply(command('MULTI') + command('INCR', 'a') + command('GET', 'a') + command('SET', 'b', '2', 'EX', '10') + command('EXEC'),
+      '+OK\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n*3\r\n:2\r\n$1\r\n2\r\n+OK\r\n');
+    const block = [['MULTI'], ['INCR', 'a'], ['SET', 'b', '2', 'PXAT', String(T + 10_000)], ['EXEC']];
+    expect(commandsIn(aofPath).slice(2)).toEqual(block);
+    expect(writes).toEqual([block.map((args) => command(...args)).join('').length]);
+    // One write, or none: a single write is logged alone, a transaction that changed nothing adds nothing.
+    await call(c, 'MULTI');
+    await call(c, 'SET', 'a', '1', 'NX');
+    await call(c, 'EXEC');
+    expect(commandsIn(aofPath).slice(2)).toEqual(block);
+    await c.expectReply(command('MULTI') + command('SET', 'c', '3') + command('EXEC'), '+OK\r\n+QUEUED\r\n*1\r\n+OK\r\n');
+    expect(commandsIn(aofPath).at(-1)).toEqual(['SET', 'c', '3']);
+    // And the restart replays the block.
+    const after = await start();
+    expect(await call(after, 'MGET', 'a', 'b', 'c')).toEqual({ type: 'array', items: ['2', '2', '3'].map((value) => ({ type: 'bulk', value })) });
+  });
+
+  it('appendfsync always: when the AOF cannot keep its promise, no reply that depends on it ever leaves, even if the process lives on', async () => {
+    let reportFatal: (message: string) => void = () => {};
+    const fatal = new Promise<string>((resolve) => (reportFatal = resolve));
+    let failing = false;
+    const fileIo = { ...nodeFileIo, fdatasync: (fd: number) => (failing ? raise('EIO: i/o error, fdatasync') : nodeFileIo.fdatasync(fd)) };
+    const c = await start({ fileIo, onFatal: (message) => reportFatal(message) });
+    const other = await RawClient.connect(server!.port);
+    // Absence can only be observed over time: this long without a reply is taken as never.
+    const quietly = () => new Promise((resolve) => setTimeout(resolve, 100));
+    try {
+      await c.expectReply(command('SET', 'a', '1'), '+OK\r\n');
+      failing = true;
+      c.send(command('SET', 'a', '2'));
+      other.send(command('GET', 'a')); // a read in the same turn: its reply waits behind the same beforeSleep
+      expect(await fatal).toBe("Can't persist AOF for fsync error when the AOF fsync policy is 'always': I/o error. Exiting...");
+      await quietly();
+      failing = false; // the disk is back: the promise stays broken
+      c.send(command('PING'));
+      await quietly();
+      expect(c.takeAll().toString('latin1')).toBe('');
+      expect(other.takeAll().toString('latin1')).toBe('');
+    } finally {
+      other.destroy();
+    }
   });
 });
+
+function raise(message: string): never {
+  throw Object.assign(new Error(message), { code: message.split(':')[0] });
+}

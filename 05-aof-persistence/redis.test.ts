@@ -74,6 +74,42 @@ const WORKLOAD: string[][] = [
   ['PEXPIRETIME', 'ex'],
   ['MGET', 'm3', 'm4'],
   ['STRLEN', 'm3'],
+  // Transactions: several writes are one MULTI ... EXEC block; one write is logged alone;
+  // reads, no-ops, a runtime error's slot and a discarded or aborted transaction add nothing.
+  ['MULTI'],
+  ['SET', 'tx1', 'a'],
+  ['INCR', 'tx-n'],
+  ['SET', 'tx2', 'b', 'EX', '100'],
+  ['GET', 'tx1'],
+  ['EXEC'],
+  ['MULTI'],
+  ['SET', 'tx-single', 'v'],
+  ['GET', 'tx1'],
+  ['EXEC'],
+  ['MULTI'],
+  ['GET', 'tx1'],
+  ['SET', 'tx1', 'x', 'NX'],
+  ['EXEC'],
+  ['MULTI'],
+  ['SET', 'tx3', '1'],
+  ['INCR', 'tx1'],
+  ['APPEND', 'tx3', '2'],
+  ['EXEC'],
+  ['MULTI'],
+  ['SET', 'tx4', '1'],
+  ['BOGUS'],
+  ['EXEC'],
+  ['MULTI'],
+  ['SET', 'tx5', '1'],
+  ['DISCARD'],
+  ['WATCH', 'tx1'],
+  ['SET', 'tx1', 'changed'],
+  ['MULTI'],
+  ['SET', 'tx6', '1'],
+  ['EXEC'],
+  // A key found expired by a write: its DEL and the write are one unit, wrapped (Redis 7.0).
+  ['SET', 'lazy', 'v', 'PXAT', '1'],
+  ['SET', 'lazy', 'w'],
 ];
 
 /** Deadlines computed from "now" differ by a few ms between two servers: blur them. */
@@ -146,6 +182,38 @@ describeWithRedis(['redis-server', 'redis-check-aof'], '05-aof-persistence: the 
     expect(await observe(redis.port, keys)).toBe(expected);
     // Redis 7 moved our file into its multi-part layout: it is now the base of appendonlydir/.
     expect(fs.readFileSync(join(dir, 'redis', 'appendonlydir', 'appendonly.aof.manifest'), 'latin1')).toContain('file appendonly.aof seq 1 type b');
+  });
+
+  it.skipIf(TARGET === 'redis')('loads an AOF written by real Redis, transactions included, to the same keys', async () => {
+    redis = await startRealRedis(['--appendonly', 'yes', '--appendfsync', 'always'], join(dir, 'redis'));
+    await run(redis.port, WORKLOAD);
+    const keys = (await keysOf(redis.port)).sort();
+    const expected = await observe(redis.port, keys);
+    const theirs = join(dir, 'redis', 'appendonlydir', 'appendonly.aof.1.incr.aof');
+    expect(commandsIn(theirs).filter(([name]) => name === 'MULTI')).toHaveLength(3);
+    await ours!.close();
+    fs.copyFileSync(theirs, join(dir, 'ours', 'appendonly.aof'));
+    ours = await startStep(STEP, { dir: join(dir, 'ours') });
+    expect((await keysOf(ours.port)).sort()).toEqual(keys);
+    expect(await observe(ours.port, keys)).toBe(expected);
+  });
+
+  it.skipIf(TARGET === 'redis')('drops a transaction torn at the tail where redis-check-aof --fix cuts it', async () => {
+    await run(ours!.port, [['SET', 'before', '1'], ['MULTI'], ['SET', 'a', '1'], ['SET', 'b', '2'], ['EXEC']]);
+    await ours!.close();
+    const file = join(dir, 'ours', 'appendonly.aof');
+    const whole = fs.readFileSync(file);
+    const multiAt = whole.indexOf(command('MULTI'));
+    const torn = whole.subarray(0, whole.length - command('EXEC').length - 3); // a crash inside the block's write
+    const copy = join(dir, 'redis', 'torn.aof');
+    fs.writeFileSync(copy, torn);
+    const check = spawnSync('redis-check-aof', ['--fix', copy], { encoding: 'latin1', input: 'y\n' });
+    expect(check.stdout).toContain('Successfully truncated AOF');
+    expect(fs.statSync(copy).size).toBe(multiAt);
+    fs.writeFileSync(file, torn);
+    ours = await startStep(STEP, { dir: join(dir, 'ours') });
+    expect(fs.readFileSync(file)).toEqual(fs.readFileSync(copy));
+    expect(await observe(ours.port, ['before', 'a', 'b'])).toBe('$1\r\n1\r\n:-1\r\n$-1\r\n:-2\r\n$-1\r\n:-2\r\n');
   });
 
   it.skipIf(TARGET === 'redis')('replies as Redis does, and logs the same commands Redis logs', async () => {

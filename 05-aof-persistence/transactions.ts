@@ -111,9 +111,10 @@ export function queueCommand(c: Client, command: Command, args: string[]): RespV
 
 /**
  * A command refused before running (unknown, wrong arity, MISCONF): inside MULTI the
- * transaction can no longer run whole. A refused EXEC ends the transaction, and says why.
+ * transaction can no longer run whole. A refused EXEC ends the transaction (if there was
+ * one) and says why, even outside MULTI, as Redis's rejectCommand does.
  */
-export function rejectCommand(c: Client, reply: ErrorReply, name: string | undefined): RespValue {
+export function rejectCommand(c: Client, reply: ErrorReply, name: string): RespValue {
   if (c.transaction.inMulti) c.transaction.refusedCommand = true;
   if (name !== 'exec') return reply;
   discardTransaction(c);

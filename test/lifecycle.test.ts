@@ -5,16 +5,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RawClient } from './helpers/raw-client.ts';
-import { ROOT, startStep } from './helpers/servers.ts';
+import { ROOT, startStep, type StepName } from './helpers/servers.ts';
 
-const STEPS = readdirSync(ROOT).filter((d) => /^\d\d-/.test(d) && readdirSync(join(ROOT, d)).includes('server.ts'));
+const STEPS = readdirSync(ROOT).filter((d) => /^\d\d-/.test(d) && readdirSync(join(ROOT, d)).includes('server.ts')) as StepName[];
 
 describe.skipIf(process.env.TARGET === 'redis')('close() with clients connected', () => {
   for (const step of STEPS) {
     it(`${step}: ends the connections and resolves`, async () => {
       const dir = mkdtempSync(join(tmpdir(), 'lifecycle-'));
       try {
-        const server = await startStep(step, { dir });
+        // Steps before 05 have no --dir; an option a step does not know is ignored at run time.
+        const server = await startStep(step, { dir } as object);
         const client = await RawClient.connect(server.port);
         await server.close();
         await client.closed;

@@ -15,8 +15,26 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** What every step's startServer accepts; later steps take more (dir, appendonly, ...). */
-type StartServer = (options: Record<string, unknown>) => Promise<{ port: number; close(): Promise<void> }>;
+/**
+ * Every step's server module, for its types only: each step's own options are checked, so
+ * a misspelled option (`{ appendfysnc: 'always' }`) fails the type check instead of being
+ * ignored. A new step adds its line.
+ */
+interface StepModules {
+  '01-tcp-echo': typeof import('../../01-tcp-echo/server.ts');
+  '02-resp-parser': typeof import('../../02-resp-parser/server.ts');
+  '03-get-set': typeof import('../../03-get-set/server.ts');
+  '04-expiry': typeof import('../../04-expiry/server.ts');
+  '05-aof-persistence': typeof import('../../05-aof-persistence/server.ts');
+}
+
+export type StepName = keyof StepModules;
+
+/** What `step`'s startServer accepts (later steps take more: dir, appendonly, clock, ...). */
+export type StepOptions<S extends StepName> = NonNullable<Parameters<StepModules[S]['startServer']>[0]>;
+
+/** The shape every step's startServer has, whatever its options. */
+type StartServer = (options: object) => Promise<{ port: number; close(): Promise<void> }>;
 
 export const TARGET = process.env.TARGET === 'redis' ? 'redis' : 'step';
 
@@ -28,7 +46,7 @@ export function serverPath(step: string, exercise?: string): string {
 }
 
 /** Starts `step`'s server in this process on a free port (or real Redis if TARGET=redis). */
-export async function startStep(step: string, options: Record<string, unknown> = {}, exercise?: string): Promise<TestServer> {
+export async function startStep<S extends StepName>(step: S, options?: StepOptions<S>, exercise?: string): Promise<TestServer> {
   if (TARGET === 'redis') {
     const redis = await startRealRedis();
     return { port: redis.port, target: 'redis', close: () => redis.stop() };
@@ -41,13 +59,14 @@ export async function startStep(step: string, options: Record<string, unknown> =
 /**
  * For an exercise check: starts the server the check is about. The check's path says
  * which (NN-step/exercises/ID.check.ts); under EXERCISE_SOLUTIONS the reference
- * solution's build runs instead of the learner's code.
+ * solution's build runs instead of the learner's code. The options are not checked
+ * against the step's: an exercise may be the one that adds them (--maxclients).
  */
-export function startExerciseServer(checkUrl: string, options: Record<string, unknown> = {}): Promise<TestServer> {
+export function startExerciseServer(checkUrl: string, options: object = {}): Promise<TestServer> {
   const file = fileURLToPath(checkUrl);
-  const step = basename(dirname(dirname(file)));
+  const step = basename(dirname(dirname(file))) as StepName;
   const exercise = basename(file).replace(/\.check\.ts$/, '');
-  return startStep(step, options, exercise);
+  return startStep(step, options as StepOptions<StepName>, exercise);
 }
 
 export interface ChildServer {
