@@ -1,4 +1,4 @@
-// What a command is: its arity, flags and handler; how a family of commands (strings.ts,
+// 03: what a command is: its arity, flags and handler; how a family of commands (strings.ts,
 // keys.ts, ...) presents itself to the server; and the errors, worded as Redis words them.
 // Every family imports this; the table that gathers them is commands.ts.
 import { error, type RespValue } from '../lib/resp.ts';

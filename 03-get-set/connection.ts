@@ -1,4 +1,4 @@
-// The connection commands (Redis's networking.c and server.c): PING, ECHO, QUIT, HELLO,
+// 03: the connection commands (Redis's networking.c and server.c): PING, ECHO, QUIT, HELLO,
 // which picks RESP2 or RESP3, and CLIENT, which names the connection.
 import { parseInt64 } from '../lib/numbers.ts';
 import { OK, array, bulk, error, integer, map, simple, type ProtocolVersion, type RespValue } from '../lib/resp.ts';

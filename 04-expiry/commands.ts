@@ -1,4 +1,4 @@
-// The command table, gathered from the families (one file each, as Redis's t_string.c,
+// 03: the command table, gathered from the families (one file each, as Redis's t_string.c,
 // db.c, networking.c, server.c), and processCommand: the one place that checks a request
 // against the table before anything runs.
 import type { RespValue } from '../lib/resp.ts';

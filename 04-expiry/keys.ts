@@ -1,4 +1,4 @@
-// The keyspace commands (Redis's db.c): DEL, EXISTS, KEYS, DBSIZE, FLUSHDB/FLUSHALL and
+// 03: the keyspace commands (Redis's db.c): DEL, EXISTS, KEYS, DBSIZE, FLUSHDB/FLUSHALL and
 // SELECT, and the read lookup that counts INFO's keyspace hits and misses.
 import { globMatch } from '../lib/glob.ts';
 import { parseInt64 } from '../lib/numbers.ts';

@@ -1,4 +1,4 @@
-// The string commands (Redis's t_string.c): GET, SET and its options, the INCR family,
+// 03: the string commands (Redis's t_string.c): GET, SET and its options, the INCR family,
 // APPEND, GETRANGE, and their multi-key forms.
 import { INT64_MAX, INT64_MIN, incrByFloat, parseInt64 } from '../lib/numbers.ts';
 import { NULL_BULK, OK, bulk, bulks, error, integer, type RespValue } from '../lib/resp.ts';

@@ -1,4 +1,4 @@
-// The server describing itself (Redis's server.c and config.c): INFO, CONFIG GET and
+// 03: the server describing itself (Redis's server.c and config.c): INFO, CONFIG GET and
 // COMMAND. Each family registers its own INFO fields and CONFIG parameters (command.ts's
 // CommandFamily); this file prints what they registered.
 import { globMatch } from '../lib/glob.ts';
