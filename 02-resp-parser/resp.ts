@@ -1,9 +1,10 @@
-// RESP, the REdis Serialization Protocol: the request parser a server needs, the reply
-// encoder for RESP2 and RESP3, and a reply parser for the client side (tests, replicas,
-// the capstone's load generator).
+// RESP, the REdis Serialization Protocol: the parser that turns a client's bytes into
+// requests, and the encoder that turns replies into bytes, in RESP2 or RESP3. Written the
+// way the protocol reads, without speed tricks: lib/resp.ts, which steps 03 on import, is
+// the tuned twin that answers every request the same (parsers.test.ts holds them to it).
 //
-// Strings are binary-safe "latin1" strings: one JavaScript char per byte, so every byte
-// sequence round-trips unchanged and no UTF-8 decoding ever happens. Spec:
+// Strings are "latin1" strings: one JavaScript char per byte, so any bytes round-trip
+// unchanged and nothing is decoded as UTF-8. Spec:
 // https://redis.io/docs/latest/develop/reference/protocol-spec/
 
 // ---------------------------------------------------------------------------------------
@@ -40,21 +41,22 @@ export const push = (items: RespValue[]): RespValue => ({ type: 'push', items })
 export const OK = simple('OK');
 export const NULL_BULK = bulk(null);
 export const NULL_ARRAY = array(null);
-export const bulks = (values: Array<string | null>): RespValue => array(values.map(bulk));
 
 // ---------------------------------------------------------------------------------------
 // Requests
+//
+//   request    = multibulk | inline
+//   multibulk  = "*" count CRLF { "$" length CRLF bytes CRLF }     (count arguments)
+//   inline     = words [CR] LF                                      (anything not "*")
+//
+// A count of 0 or less, and a blank inline line, are empty requests: skipped, no reply.
 
-/** Redis's limits for what a client may send (networking.c). */
+/** Redis's limits on what a client may send (networking.c, config.c). */
 export const LIMITS = {
-  /** An inline command, or a '*'/'$' header line, longer than this is refused. */
-  maxInlineBytes: 64 * 1024,
-  /** proto-max-bulk-len: the largest single argument. */
-  maxBulkBytes: 512 * 1024 * 1024,
-  /** A multibulk header above INT_MAX is refused. */
-  maxMultibulkLength: 2 ** 31 - 1,
-  /** client-query-buffer-limit: one command may not carry more than this. */
-  maxQueryBytes: 1024 * 1024 * 1024,
+  maxInlineBytes: 64 * 1024, // PROTO_INLINE_MAX_SIZE: an inline command, a '*' or '$' line
+  maxBulkBytes: 512 * 1024 * 1024, // proto-max-bulk-len: the largest argument
+  maxMultibulkLength: 2 ** 31 - 1, // INT_MAX: the most arguments a request may announce
+  maxQueryBytes: 1024 * 1024 * 1024, // client-query-buffer-limit: the most one request may carry
 };
 
 /** A malformed request. The server replies "-ERR Protocol error: <reason>" and closes. */
@@ -64,664 +66,299 @@ export class ProtocolError extends Error {
   }
 }
 
-/** A client sent more than client-query-buffer-limit: Redis closes it without a reply. */
+/** A request larger than client-query-buffer-limit: Redis closes the connection, no reply. */
 export class QueryBufferLimitError extends Error {}
 
-const CR = 13;
-const LF = 10;
-const EMPTY = Buffer.alloc(0);
+const CR = 0x0d;
+const LF = 0x0a;
+const ASTERISK = 0x2a;
+const DOLLAR = 0x24;
 
-/**
- * Node's Buffer has latin1Slice/latin1Write, which skip the encoding lookup that
- * toString('latin1')/write(..., 'latin1') do on every call; @types/node does not declare
- * them. They sit on the hottest path (every argument, every reply), so we use them.
- */
-interface Latin1Buffer extends Buffer {
-  latin1Slice(start: number, end: number): string;
-  latin1Write(text: string, offset: number): number;
+/** A multibulk request half read. Redis keeps the same per client: argv, multibulklen, bulklen. */
+interface Multibulk {
+  args: string[]; // the arguments read so far
+  argsLeft: number; // how many are still to come
+  bulkLength: number | null; // the next argument's length, once its '$' line is read
+  bytes: number; // bytes of this request read so far, for the query buffer limit
 }
-const latin1Slice = (buf: Buffer, start: number, end: number): string => (buf as Latin1Buffer).latin1Slice(start, end);
+
+/** A '*' or '$' line: its first byte, the text from there to the CR, and its whole length. */
+type HeaderLine = { type: number; number: Buffer; bytes: number };
 
 /**
- * An argument as a latin1 string. Command names and small values are a few bytes long,
- * and for those String.fromCharCode, which the JIT compiles inline, costs about half of a
- * call into native code.
- */
-function argumentString(buf: Buffer, start: number, end: number): string {
-  switch (end - start) {
-    case 1:
-      return String.fromCharCode(buf[start]!);
-    case 2:
-      return String.fromCharCode(buf[start]!, buf[start + 1]!);
-    case 3:
-      return String.fromCharCode(buf[start]!, buf[start + 1]!, buf[start + 2]!);
-    case 4:
-      return String.fromCharCode(buf[start]!, buf[start + 1]!, buf[start + 2]!, buf[start + 3]!);
-    default:
-      return latin1Slice(buf, start, end);
-  }
-}
-const latin1Write = (buf: Buffer, text: string, offset: number): number => (buf as Latin1Buffer).latin1Write(text, offset);
-
-/** "Need at least this many bytes" for a parser that cannot make progress yet. */
-const NEED_LINE = -1;
-
-/**
- * Incremental request parser. Feed it bytes as they arrive (split anywhere), then call
- * next() until it returns null. A request is an array of bulk strings
- * (`*2\r\n$3\r\nGET\r\n$1\r\nk\r\n`) or an inline command typed by a person (`GET k\n`).
+ * The incremental request parser: feed() it bytes as they arrive, split anywhere, then
+ * call next() until it returns null.
  *
- * A half-read multibulk keeps its progress (arguments read so far), so a large command
- * arriving in many chunks is parsed in linear time.
+ * How it stays linear: `buffer` holds the bytes not parsed yet, and new chunks wait in
+ * `arrived` until there are enough of them for the parser to make progress (`wanted`):
+ * the rest of a bulk argument, or one more byte for a line not ended yet. A 100 MB argument
+ * arriving in 1,600 reads of 64 KB is then joined once, when its last byte is here, and
+ * not copied again on every read (which would copy about 80 GB in all). Arguments already
+ * read are kept in `multibulk`, so a request is never parsed twice either.
  */
 export class RequestParser {
-  private buf: Buffer = EMPTY;
-  private pos = 0;
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
-
-  // State of a multibulk request in progress.
-  private argsLeft = 0; // arguments still to read; 0 when between requests
-  private args: string[] = [];
-  private bulkLength = -1; // length of the bulk being read, -1 before its '$' header
-  private requestBytes = 0;
+  private buffer: Buffer = Buffer.alloc(0);
+  private arrived: Buffer[] = [];
+  private arrivedBytes = 0;
+  private wanted = 1;
+  private multibulk: Multibulk | null = null;
 
   feed(chunk: Buffer): void {
-    if (this.pos >= this.buf.length && this.pending.length === 0 && this.resume === null) {
-      this.buf = chunk;
-      this.pos = 0;
-    } else {
-      this.pending.push(chunk);
-      this.pendingBytes += chunk.length;
-    }
+    this.arrived.push(chunk);
+    this.arrivedBytes += chunk.length;
   }
 
-  /** Bytes fed but not yet consumed by a complete request. */
-  get bufferedBytes(): number {
-    return this.buf.length - this.pos + this.pendingBytes + (this.resume?.length ?? 0);
-  }
-
-  /** The next complete request, or null until more bytes arrive. Throws ProtocolError. */
+  /** The next complete request, or null until more bytes arrive. Throws ProtocolError or QueryBufferLimitError. */
   next(): string[] | null {
-    for (;;) {
-      const request = this.argsLeft > 0 ? this.continueMultibulk() : this.startRequest();
-      if (request === undefined) continue; // an empty request: skip it, as Redis does
-      if (request !== null) return request;
-      if (!this.pullPending()) return null;
+    while (this.gatherWanted()) {
+      const request = this.multibulk !== null ? this.readArguments(this.multibulk) : this.readRequest();
+      if (request === null) return null;
+      if (request.length > 0) return request;
+      // An empty request: skip it, as Redis does, and look at what follows.
     }
-  }
-
-  /** Returns a request, null when more bytes are needed, undefined for an empty request. */
-  private startRequest(): string[] | null | undefined {
-    if (this.pos >= this.buf.length) return null;
-    return this.buf[this.pos] === 42 /* '*' */ ? this.startMultibulk() : this.inline();
-  }
-
-  private startMultibulk(): string[] | null | undefined {
-    const eol = findLineEnd(this.buf, this.pos);
-    if (eol === -1) {
-      if (this.lineTooLong()) throw new ProtocolError('too big mbulk count string');
-      this.needed = NEED_LINE;
-      return null;
-    }
-    const count = parseLength(this.buf, this.pos + 1, eol);
-    if (count === null || count > LIMITS.maxMultibulkLength) throw new ProtocolError('invalid multibulk length');
-    this.requestBytes = eol + 2 - this.pos;
-    this.pos = eol + 2;
-    if (count <= 0) return undefined;
-    this.argsLeft = count;
-    this.args = [];
-    this.bulkLength = -1;
-    return this.continueMultibulk();
-  }
-
-  private continueMultibulk(): string[] | null {
-    // The hottest loop of the server: state lives in locals while it runs and is stored
-    // back once, when the request is complete or the bytes run out.
-    const buf = this.buf;
-    const start = this.pos;
-    let pos = start;
-    let left = this.argsLeft;
-    let length = this.bulkLength;
-    let waitingFor = 0;
-    while (left > 0) {
-      if (length < 0) {
-        const eol = pos < buf.length ? findLineEnd(buf, pos) : -1;
-        if (eol === -1) {
-          if (this.lineTooLong()) throw new ProtocolError('too big bulk count string');
-          waitingFor = NEED_LINE;
-          break;
-        }
-        // Like Redis, look at the '$' only once the whole header line is in.
-        if (buf[pos] !== 36 /* '$' */) throw new ProtocolError(`expected '$', got '${String.fromCharCode(buf[pos]!)}'`);
-        const parsed = parseLength(buf, pos + 1, eol);
-        if (parsed === null || parsed < 0 || parsed > LIMITS.maxBulkBytes) throw new ProtocolError('invalid bulk length');
-        length = parsed;
-        pos = eol + 2;
-      }
-      const end = pos + length;
-      if (end + 2 > buf.length) {
-        waitingFor = length + 2;
-        break;
-      }
-      // Like Redis, trust the length and skip the two bytes after the payload unread.
-      this.args.push(argumentString(buf, pos, end));
-      pos = end + 2;
-      length = -1;
-      left--;
-    }
-    this.pos = pos;
-    this.argsLeft = left;
-    this.bulkLength = length;
-    this.countRequestBytes(pos - start);
-    if (left > 0) return this.waitFor(waitingFor);
-    const request = this.args;
-    this.args = [];
-    return request;
-  }
-
-  private countRequestBytes(n: number): void {
-    this.requestBytes += n;
-    if (this.requestBytes > LIMITS.maxQueryBytes) throw new QueryBufferLimitError('query buffer limit reached');
-  }
-
-  private inline(): string[] | null | undefined {
-    const eol = this.buf.indexOf(LF, this.pos);
-    if (eol === -1) {
-      if (this.lineTooLong()) throw new ProtocolError('too big inline request');
-      return this.waitFor(NEED_LINE);
-    }
-    let end = eol;
-    if (end > this.pos && this.buf[end - 1] === CR) end--;
-    const line = latin1Slice(this.buf, this.pos, end);
-    this.pos = eol + 1;
-    const args = splitInlineArgs(line);
-    if (args === null) throw new ProtocolError('unbalanced quotes in request');
-    return args.length === 0 ? undefined : args;
-  }
-
-  /** How many bytes from pos the parser needs next, or NEED_LINE for "up to a newline". */
-  private needed = NEED_LINE;
-
-  /** No newline in more bytes than Redis allows on one line (inline request or count). */
-  private lineTooLong(): boolean {
-    // While chunks are pending the newline may be in one of them: pullPending() joins them
-    // and the search runs again, so judge only once every byte fed is in view.
-    return this.pendingBytes === 0 && this.resume === null && this.buf.length - this.pos > LIMITS.maxInlineBytes;
-  }
-
-  private waitFor(bytes: number): null {
-    this.needed = bytes;
     return null;
   }
 
-  /**
-   * The unread rest of a chunk whose first bytes were joined onto an unfinished element
-   * (see pullPending); parsing carries on there once the joined bytes are used up.
-   */
-  private resume: Buffer | null = null;
-
-  /**
-   * Brings the next bytes into view when the current buffer is used up or ends mid-element.
-   * With no unfinished element, the next chunk is parsed where it lies. Otherwise queued
-   * chunks are joined only once they can complete what the parser waits for (a 100 MB bulk
-   * arriving in 64 KB reads is copied once, not once per read), and when one chunk
-   * completes it, only the element that straddles the boundary is copied, not the chunk.
-   */
-  private pullPending(): boolean {
-    if (this.resume !== null) {
-      this.pending.unshift(this.resume);
-      this.pendingBytes += this.resume.length;
-      this.resume = null;
+  /** Joins the chunks that arrived onto `buffer`, if together they hold what is wanted. */
+  private gatherWanted(): boolean {
+    if (this.buffer.length + this.arrivedBytes < this.wanted) return false;
+    if (this.buffer.length === 0 && this.arrived.length === 1) {
+      this.buffer = this.arrived[0]!; // the usual case: a chunk of whole requests, no copy
+    } else if (this.arrived.length > 0) {
+      this.buffer = Buffer.concat([this.buffer, ...this.arrived]);
     }
-    if (this.pending.length === 0) return false;
-    const tail = this.buf.subarray(this.pos);
-    const first = this.pending[0]!;
-    if (tail.length === 0) {
-      this.buf = first;
-      this.pending.shift();
-      this.pendingBytes -= first.length;
-    } else {
-      const available = tail.length + this.pendingBytes;
-      if (this.needed !== NEED_LINE && available < this.needed) return false;
-      // What finishes the element: exactly the rest of a bulk, or the rest of a line.
-      const take = this.needed === NEED_LINE ? restOfLine(first) : this.needed - tail.length;
-      if (this.pending.length === 1 && take < first.length) {
-        this.buf = Buffer.concat([tail, first.subarray(0, take)]);
-        this.resume = first.subarray(take);
-      } else {
-        this.buf = Buffer.concat([tail, ...this.pending], available);
-      }
-      this.pending = [];
-      this.pendingBytes = 0;
-    }
-    this.pos = 0;
+    this.arrived = [];
+    this.arrivedBytes = 0;
+    this.wanted = 1;
     return true;
   }
-}
 
-/**
- * How many bytes of `chunk` finish a line that began before it: up to its first CR or LF,
- * plus the byte after (a header line ends at CR and skips one more byte). Infinity when the
- * line does not end in this chunk.
- */
-function restOfLine(chunk: Buffer): number {
-  const ends = [chunk.indexOf(CR), chunk.indexOf(LF)].filter((i) => i >= 0);
-  return ends.length === 0 ? Infinity : Math.min(...ends) + 2;
-}
+  private readRequest(): string[] | null {
+    return this.buffer[0] === ASTERISK ? this.readMultibulkHeader() : this.readInline();
+  }
 
-/**
- * The CR that ends a '*' or '$' header line, or -1 until it and one byte after it are in.
- * Redis ends these lines at the CR and skips the next byte unread (it is meant to be LF),
- * so "*1\n" is not a header. Tuned for short lines: for a few bytes a plain loop is
- * cheaper than a call into native code, and longer lines fall back to indexOf.
- */
-function findLineEnd(buf: Buffer, from: number): number {
-  const stop = Math.min(buf.length, from + 24);
-  let cr = -1;
-  for (let i = from; i < stop; i++) {
-    if (buf[i] === CR) {
-      cr = i;
-      break;
+  /** "*3\r\n": how many arguments follow. */
+  private readMultibulkHeader(): string[] | null {
+    const line = this.readHeaderLine('too big mbulk count string');
+    if (line === null) return null;
+    const count = parseLength(line.number);
+    if (count === null || count > LIMITS.maxMultibulkLength) throw new ProtocolError('invalid multibulk length');
+    if (count <= 0) return [];
+    this.multibulk = { args: [], argsLeft: count, bulkLength: null, bytes: 0 };
+    this.countBytes(this.multibulk, line.bytes);
+    return this.readArguments(this.multibulk);
+  }
+
+  /** "$5\r\nhello\r\n", for each argument still to come. Returns the request once complete. */
+  private readArguments(request: Multibulk): string[] | null {
+    while (request.argsLeft > 0) {
+      if (request.bulkLength === null) {
+        const line = this.readHeaderLine('too big bulk count string');
+        if (line === null) return null;
+        // Like Redis, judge the '$' only once the whole line is in.
+        if (line.type !== DOLLAR) throw new ProtocolError(`expected '$', got '${String.fromCharCode(line.type)}'`);
+        const length = parseLength(line.number);
+        if (length === null || length < 0 || length > LIMITS.maxBulkBytes) throw new ProtocolError('invalid bulk length');
+        request.bulkLength = length;
+        this.countBytes(request, line.bytes);
+      }
+      const argument = this.readBulk(request.bulkLength);
+      if (argument === null) return null;
+      request.args.push(argument);
+      request.argsLeft--;
+      this.countBytes(request, request.bulkLength + 2);
+      request.bulkLength = null;
     }
+    this.multibulk = null;
+    return request.args;
   }
-  if (cr === -1 && stop < buf.length) cr = buf.indexOf(CR, stop);
-  return cr !== -1 && cr + 1 < buf.length ? cr : -1;
+
+  /**
+   * A '*' or '$' line. Redis ends it at the first CR and skips the byte after it unread
+   * (it is meant to be LF), so the line is complete only once that byte is here too.
+   */
+  private readHeaderLine(tooLong: string): HeaderLine | null {
+    const cr = this.buffer.indexOf(CR);
+    if (cr === -1 || cr + 1 >= this.buffer.length) return this.waitForLine(tooLong);
+    const line = { type: this.buffer[0]!, number: this.buffer.subarray(1, cr), bytes: cr + 2 };
+    this.buffer = this.buffer.subarray(line.bytes); // a view: nothing is copied
+    return line;
+  }
+
+  /** An argument's bytes, then two more that Redis skips unread (they are meant to be CRLF). */
+  private readBulk(length: number): string | null {
+    if (this.buffer.length < length + 2) {
+      this.wanted = length + 2;
+      return null;
+    }
+    const argument = this.buffer.toString('latin1', 0, length);
+    this.buffer = this.buffer.subarray(length + 2);
+    return argument;
+  }
+
+  /**
+   * A line of words, up to LF. A CR before the LF (telnet and redis-cli send "\r\n") is a
+   * blank like any other to the splitter, so nc's bare "\n" works just as well.
+   */
+  private readInline(): string[] | null {
+    const lf = this.buffer.indexOf(LF);
+    if (lf === -1) return this.waitForLine('too big inline request');
+    const line = this.buffer.toString('latin1', 0, lf);
+    this.buffer = this.buffer.subarray(lf + 1);
+    const args = splitInlineArgs(line);
+    if (args === null) throw new ProtocolError('unbalanced quotes in request');
+    return args;
+  }
+
+  /** A line not ended yet: wait for one more byte, unless it is already over the limit. */
+  private waitForLine(tooLong: string): null {
+    if (this.buffer.length > LIMITS.maxInlineBytes) throw new ProtocolError(tooLong);
+    this.wanted = this.buffer.length + 1;
+    return null;
+  }
+
+  /** Counts what a request has carried so far against client-query-buffer-limit. */
+  private countBytes(request: Multibulk, bytes: number): void {
+    request.bytes += bytes;
+    if (request.bytes > LIMITS.maxQueryBytes) throw new QueryBufferLimitError('query buffer limit reached');
+  }
 }
 
 /**
- * Parses the decimal after a '*' or '$' up to the CR that ends the line. Returns null for
- * anything Redis's string2ll would refuse: no digits, a sign alone, leading zeros, other
- * characters, or a number too large.
+ * The number on a '*' or '$' line, as strictly as Redis's string2ll reads it: an optional
+ * '-' and digits, no leading zeros ("0" is fine; "-0", "007", "+1" are not); else null. At
+ * most 18 digits, more than any valid length (Redis reads 19, so it skips a 19-digit
+ * negative count as empty, where this refuses it).
  */
-function parseLength(buf: Buffer, start: number, end: number): number | null {
-  let i = start;
-  let negative = false;
-  if (i < end && buf[i] === 45 /* '-' */) {
-    negative = true;
-    i++;
-  }
-  if (i >= end || end - i > 18) return null;
-  // "0" is the only number that may start with a zero; "-0" and "007" are refused.
-  if (buf[i] === 48 /* '0' */ && (end - i > 1 || negative)) return null;
-  let n = 0;
-  for (; i < end; i++) {
-    const digit = buf[i]! - 48;
-    if (digit < 0 || digit > 9) return null;
-    n = n * 10 + digit;
-  }
-  return negative ? -n : n;
+function parseLength(digits: Buffer): number | null {
+  const text = digits.toString('latin1');
+  return /^(0|-?[1-9][0-9]{0,17})$/.test(text) ? Number(text) : null;
 }
 
 const ESCAPES: Record<string, string> = { n: '\n', r: '\r', t: '\t', b: '\b', a: '\x07' };
-const isSpace = (c: string | undefined): boolean =>
-  c === ' ' || c === '\n' || c === '\r' || c === '\t' || c === '\v' || c === '\f';
-const isHex = (c: string | undefined): boolean => c !== undefined && /^[0-9a-fA-F]$/.test(c);
+/** C's isspace(): what is skipped between words. */
+const isBlank = (c: string | undefined): boolean => c !== undefined && ' \t\n\r\v\f'.includes(c);
+/** What ends an unquoted word: fewer than isspace(), so "a\vb" is one word. */
+const endsWord = (c: string | undefined): boolean => c === undefined || ' \t\n\r'.includes(c);
+/** What may follow a closing quote. */
+const endsQuote = (c: string | undefined): boolean => c === undefined || isBlank(c);
+
+/** The backslash escape at line[at], inside double quotes: what it stands for, and its length. */
+function escapeAt(line: string, at: number): [text: string, length: number] {
+  const hex = line.slice(at + 2, at + 4);
+  if (line[at + 1] === 'x' && /^[0-9a-fA-F]{2}$/.test(hex)) return [String.fromCharCode(parseInt(hex, 16)), 4];
+  return [ESCAPES[line[at + 1]!] ?? line[at + 1]!, 2];
+}
 
 /**
- * Splits an inline command the way Redis's sdssplitargs does: words separated by spaces;
- * "double quotes" understand \n \r \t \b \a \xHH and \<any>; 'single quotes' understand
- * only \'. A closing quote must be followed by a space or the end. Returns null for
- * unbalanced quotes.
+ * Splits an inline command into words as Redis's sdssplitargs does (redis-cli splits what
+ * you type the same way):
+ * - words are separated by blanks;
+ * - "double quotes" keep blanks and understand \n \r \t \b \a, \xHH (one byte, in hex),
+ *   and a backslash before any other character (that character);
+ * - 'single quotes' keep everything as written, except \' (a quote);
+ * - a quote may open inside a word (a"b c" is "ab c"), but a closing quote must be followed
+ *   by a blank or the end of the line.
+ * Returns null for unbalanced quotes: one never closed, or closed before a non-blank.
  */
 export function splitInlineArgs(line: string): string[] | null {
-  const args: string[] = [];
+  const words: string[] = [];
   let i = 0;
   for (;;) {
-    while (isSpace(line[i])) i++;
-    if (i >= line.length) return args;
-    let current = '';
-    let inDouble = false;
-    let inSingle = false;
-    for (;;) {
+    while (isBlank(line[i])) i++;
+    if (i >= line.length) return words;
+    let word = '';
+    let quote: '"' | "'" | null = null;
+    for (; ; i++) {
       const c = line[i];
-      if (inDouble) {
-        if (c === undefined) return null;
-        if (c === '\\' && line[i + 1] === 'x' && isHex(line[i + 2]) && isHex(line[i + 3])) {
-          current += String.fromCharCode(parseInt(line.slice(i + 2, i + 4), 16));
-          i += 3;
-        } else if (c === '\\' && line[i + 1] !== undefined) {
-          i++;
-          current += ESCAPES[line[i]!] ?? line[i];
-        } else if (c === '"') {
-          if (line[i + 1] !== undefined && !isSpace(line[i + 1])) return null;
-          i++;
-          break;
-        } else {
-          current += c;
-        }
-      } else if (inSingle) {
-        if (c === undefined) return null;
-        if (c === '\\' && line[i + 1] === "'") {
-          i++;
-          current += "'";
-        } else if (c === "'") {
-          if (line[i + 1] !== undefined && !isSpace(line[i + 1])) return null;
-          i++;
-          break;
-        } else {
-          current += c;
-        }
-      } else if (c === undefined || c === ' ' || c === '\n' || c === '\r' || c === '\t') {
-        // Blanks between words are any isspace() byte, but only these four end a word:
-        // "a\vb" is one argument, as in sdssplitargs.
+      if (quote === null) {
+        if (endsWord(c)) break;
+        if (c === '"' || c === "'") quote = c;
+        else word += c;
+      } else if (c === undefined) {
+        return null; // the line ended inside quotes
+      } else if (quote === '"' && c === '\\' && i + 1 < line.length) {
+        const [text, length] = escapeAt(line, i);
+        word += text;
+        i += length - 1;
+      } else if (quote === "'" && c === '\\' && line[i + 1] === "'") {
+        i++;
+        word += "'";
+      } else if (c === quote) {
+        if (!endsQuote(line[i + 1])) return null;
+        i++;
         break;
-      } else if (c === '"') {
-        inDouble = true;
-      } else if (c === "'") {
-        inSingle = true;
       } else {
-        current += c;
+        word += c;
       }
-      i++;
     }
-    args.push(current);
+    words.push(word);
   }
 }
 
 // ---------------------------------------------------------------------------------------
 // Replies
 
-/**
- * Replies are encoded into chunks of this size. A connection allocates its first chunk when
- * it first replies, and a batch bigger than a chunk grows it by doubling.
- */
-const CHUNK_BYTES = 64 * 1024;
+/** Redis's spelling of a double: integers without ".0", "inf", "-inf", "nan". */
+export function formatDouble(d: number): string {
+  return Number.isNaN(d) ? 'nan' : d === Infinity ? 'inf' : d === -Infinity ? '-inf' : String(d);
+}
+
+/** One reply's bytes, in the connection's protocol version. */
+export function encode(value: RespValue, protocol: ProtocolVersion = 2): Buffer {
+  return Buffer.from(serialize(value, protocol), 'latin1');
+}
+
+/** A reply as a latin1 string of its bytes. In RESP2, RESP3-only types take a RESP2 shape. */
+function serialize(value: RespValue, protocol: ProtocolVersion): string {
+  const resp3 = protocol === 3;
+  const aggregate = (prefix: string, count: number, items: RespValue[]) =>
+    `${prefix}${count}\r\n${items.map((item) => serialize(item, protocol)).join('')}`;
+  switch (value.type) {
+    case 'simple': return `+${value.value}\r\n`;
+    case 'error': return `-${value.message}\r\n`;
+    case 'integer': return `:${value.value}\r\n`;
+    case 'bulk':
+      if (value.value === null) return resp3 ? '_\r\n' : '$-1\r\n';
+      return bulkString(value.value);
+    case 'array':
+      if (value.items === null) return resp3 ? '_\r\n' : '*-1\r\n';
+      return aggregate('*', value.items.length, value.items);
+    case 'map':
+      if (resp3) return aggregate('%', value.entries.length, value.entries.flat());
+      return aggregate('*', value.entries.length * 2, value.entries.flat());
+    case 'set': return aggregate(resp3 ? '~' : '*', value.items.length, value.items);
+    case 'push': return aggregate(resp3 ? '>' : '*', value.items.length, value.items);
+    case 'double': return resp3 ? `,${formatDouble(value.value)}\r\n` : bulkString(formatDouble(value.value));
+    case 'boolean': return resp3 ? `#${value.value ? 't' : 'f'}\r\n` : `:${value.value ? 1 : 0}\r\n`;
+    case 'verbatim': return resp3 ? bulkString(`${value.format}:${value.text}`, '=') : bulkString(value.text);
+  }
+}
+
+const bulkString = (text: string, prefix = '$'): string => `${prefix}${text.length}\r\n${text}\r\n`;
 
 /**
- * Encodes replies into one growing buffer, so a batch of pipelined replies leaves in one
- * socket write. take() hands out the bytes written so far; they are never written over
- * again, so the socket may keep them as long as it needs.
+ * The replies to one read, kept until the server sends them all in one socket write.
+ * `protocol` is the connection's RESP version (HELLO changes it).
  */
 export class ReplyWriter {
-  private chunk: Buffer = EMPTY; // allocated by the first reply
-  private start = 0; // first byte not yet taken
-  private offset = 0; // next byte to write
+  private replies: Buffer[] = [];
 
   constructor(public protocol: ProtocolVersion = 2) {}
 
-  get length(): number {
-    return this.offset - this.start;
-  }
-
-  /** The encoded replies since the last take(), or null if there are none. */
-  take(): Buffer | null {
-    if (this.offset === this.start) return null;
-    const out = this.chunk.subarray(this.start, this.offset);
-    this.start = this.offset;
-    // A nearly full chunk is let go (the socket may still be sending the bytes handed out);
-    // the next reply starts a new one.
-    if (this.chunk.length - this.offset < 1024) this.releaseChunk();
-    return out;
-  }
-
   write(value: RespValue): void {
-    switch (value.type) {
-      case 'simple':
-        return this.line('+', value.value);
-      case 'error':
-        return this.line('-', value.message);
-      case 'integer':
-        return this.line(':', String(value.value));
-      case 'bulk':
-        return value.value === null ? this.nullReply('$-1\r\n') : this.bulkString(value.value);
-      case 'array':
-        if (value.items === null) return this.nullReply('*-1\r\n');
-        return this.aggregate('*', value.items);
-      case 'map':
-        if (this.protocol === 2) {
-          this.line('*', String(value.entries.length * 2));
-        } else {
-          this.line('%', String(value.entries.length));
-        }
-        for (const [k, v] of value.entries) {
-          this.write(k);
-          this.write(v);
-        }
-        return;
-      case 'set':
-        return this.aggregate(this.protocol === 2 ? '*' : '~', value.items);
-      case 'push':
-        return this.aggregate(this.protocol === 2 ? '*' : '>', value.items);
-      case 'double':
-        return this.protocol === 2 ? this.bulkString(formatDouble(value.value)) : this.line(',', formatDouble(value.value));
-      case 'boolean':
-        return this.protocol === 2 ? this.line(':', value.value ? '1' : '0') : this.line('#', value.value ? 't' : 'f');
-      case 'verbatim':
-        if (this.protocol === 2) return this.bulkString(value.text);
-        return this.bulkString(`${value.format}:${value.text}`, '=');
-    }
-  }
-
-  // Shortcuts for the hottest replies, so GET and SET allocate no reply objects.
-
-  ok(): void {
-    this.raw('+OK\r\n');
-  }
-
-  bulkString(value: string, prefix = '$'): void {
-    this.reserve(value.length + 24);
-    const chunk = this.chunk;
-    let at = this.offset;
-    chunk[at++] = prefix.charCodeAt(0);
-    at = writeDecimal(chunk, at, value.length);
-    chunk[at++] = CR;
-    chunk[at++] = LF;
-    at = writeText(chunk, at, value);
-    chunk[at++] = CR;
-    chunk[at++] = LF;
-    this.offset = at;
-  }
-
-  nullBulk(): void {
-    this.nullReply('$-1\r\n');
-  }
-
-  integer(value: number | bigint): void {
-    this.line(':', String(value));
+    this.replies.push(encode(value, this.protocol));
   }
 
   error(message: string): void {
-    this.line('-', message);
+    this.write(error(message));
   }
 
-  private nullReply(resp2: string): void {
-    this.raw(this.protocol === 2 ? resp2 : '_\r\n');
+  /** Every reply written since the last take(), as one Buffer; null if there are none. */
+  take(): Buffer | null {
+    if (this.replies.length === 0) return null;
+    const bytes = Buffer.concat(this.replies);
+    this.replies = [];
+    return bytes;
   }
-
-  private aggregate(prefix: string, items: RespValue[]): void {
-    this.line(prefix, String(items.length));
-    for (const item of items) this.write(item);
-  }
-
-  private line(prefix: string, text: string): void {
-    this.reserve(text.length + 3);
-    const chunk = this.chunk;
-    let at = this.offset;
-    chunk[at++] = prefix.charCodeAt(0);
-    at = writeText(chunk, at, text);
-    chunk[at++] = CR;
-    chunk[at++] = LF;
-    this.offset = at;
-  }
-
-  private raw(text: string): void {
-    this.reserve(text.length);
-    this.offset = writeText(this.chunk, this.offset, text);
-  }
-
-  private reserve(bytes: number): void {
-    if (this.offset + bytes <= this.chunk.length) return;
-    // Doubling keeps a huge pipelined batch linear: each byte is moved O(1) times on average.
-    const untaken = this.offset - this.start;
-    this.newChunk(Math.max(CHUNK_BYTES, 2 * untaken, untaken + bytes));
-  }
-
-  private releaseChunk(): void {
-    this.chunk = EMPTY;
-    this.start = 0;
-    this.offset = 0;
-  }
-
-  /** Moves untaken bytes to a fresh chunk; taken ones stay with whoever holds them. */
-  private newChunk(size: number): void {
-    const next = Buffer.allocUnsafe(size);
-    const untaken = this.chunk.copy(next, 0, this.start, this.offset);
-    this.chunk = next;
-    this.start = 0;
-    this.offset = untaken;
-  }
-}
-
-/** Writes a latin1 string at `at`, returning the offset after it. */
-function writeText(chunk: Buffer, at: number, text: string): number {
-  // Short strings (most keys, headers, "+OK") are cheaper to copy in a loop than through
-  // a native call; long ones go through latin1Write.
-  if (text.length > 32) return at + latin1Write(chunk, text, at);
-  for (let i = 0; i < text.length; i++) chunk[at++] = text.charCodeAt(i);
-  return at;
-}
-
-/** Writes a non-negative integer in decimal at `at`, returning the offset after it. */
-function writeDecimal(chunk: Buffer, at: number, n: number): number {
-  if (n < 10) {
-    chunk[at] = 48 + n;
-    return at + 1;
-  }
-  return writeText(chunk, at, String(n));
-}
-
-/** Redis's spelling of a double: integers without ".0", "inf", "-inf", "nan". */
-export function formatDouble(d: number): string {
-  if (Number.isNaN(d)) return 'nan';
-  if (d === Infinity) return 'inf';
-  if (d === -Infinity) return '-inf';
-  return String(d);
-}
-
-/** One writer for encode(): its bytes are copied out, so it can be reused at once. */
-const scratchWriter = new ReplyWriter(2);
-
-/** Encodes one value on its own, into a Buffer of its own. */
-export function encode(value: RespValue, protocol: ProtocolVersion = 2): Buffer {
-  scratchWriter.protocol = protocol;
-  scratchWriter.write(value);
-  return Buffer.from(scratchWriter.take() ?? EMPTY);
-}
-
-/** Encodes a command as a client sends it: an array of bulk strings. */
-export function encodeCommand(args: readonly string[]): Buffer {
-  return encode(bulks([...args]));
-}
-
-// ---------------------------------------------------------------------------------------
-// Reading replies (the client side)
-
-/**
- * Incremental parser for any RESP2 or RESP3 value, as a client reads replies. Used by
- * tests, by a replica reading its master, and by the capstone's load generator.
- * next() returns the next complete value, or undefined until more bytes arrive; it
- * throws ProtocolError on bytes that are not RESP.
- */
-export class ReplyParser {
-  private buf: Buffer = EMPTY;
-  private pos = 0;
-
-  feed(chunk: Buffer): void {
-    this.buf = this.pos >= this.buf.length ? chunk : Buffer.concat([this.buf.subarray(this.pos), chunk]);
-    this.pos = 0;
-  }
-
-  /** Bytes fed but not yet returned as part of a value. */
-  get bufferedBytes(): number {
-    return this.buf.length - this.pos;
-  }
-
-  /** The unread bytes (for a replica: what follows a reply, e.g. an RDB payload). */
-  takeRemaining(): Buffer {
-    const rest = this.buf.subarray(this.pos);
-    this.buf = EMPTY;
-    this.pos = 0;
-    return rest;
-  }
-
-  next(): RespValue | undefined {
-    const result = this.value(this.pos);
-    if (result === undefined) return undefined;
-    this.pos = result.end;
-    return result.value;
-  }
-
-  private value(at: number): { value: RespValue; end: number } | undefined {
-    const eol = this.buf.indexOf(LF, at);
-    if (eol === -1) return undefined;
-    const type = String.fromCharCode(this.buf[at]!);
-    const text = latin1Slice(this.buf, at + 1, eol > at && this.buf[eol - 1] === CR ? eol - 1 : eol);
-    const next = eol + 1;
-    switch (type) {
-      case '+':
-        return { value: simple(text), end: next };
-      case '-':
-        return { value: error(text), end: next };
-      case ':':
-        return { value: integer(parseInteger(text)), end: next };
-      case '_':
-        return { value: NULL_BULK, end: next };
-      case ',':
-        return { value: double(parseDouble(text)), end: next };
-      case '#':
-        return { value: boolean(text === 't'), end: next };
-      case '(':
-        return { value: integer(BigInt(text)), end: next };
-      case '$':
-      case '=':
-      case '!': {
-        const length = Number(text);
-        if (length === -1) return { value: NULL_BULK, end: next };
-        if (!Number.isInteger(length) || length < 0) throw new ProtocolError(`invalid bulk length '${text}'`);
-        if (next + length + 2 > this.buf.length) return undefined;
-        const payload = latin1Slice(this.buf, next, next + length);
-        const end = next + length + 2;
-        if (type === '=') return { value: verbatim(payload.slice(4), payload.slice(0, 3)), end };
-        if (type === '!') return { value: error(payload), end };
-        return { value: bulk(payload), end };
-      }
-      case '*':
-      case '~':
-      case '>':
-      case '%': {
-        const count = Number(text);
-        if (count === -1) return { value: NULL_ARRAY, end: next };
-        if (!Number.isInteger(count) || count < 0) throw new ProtocolError(`invalid aggregate length '${text}'`);
-        const items: RespValue[] = [];
-        let end = next;
-        for (let i = 0; i < (type === '%' ? count * 2 : count); i++) {
-          const item = this.value(end);
-          if (item === undefined) return undefined;
-          items.push(item.value);
-          end = item.end;
-        }
-        if (type === '*') return { value: array(items), end };
-        if (type === '~') return { value: set(items), end };
-        if (type === '>') return { value: push(items), end };
-        const entries: Array<[RespValue, RespValue]> = [];
-        for (let i = 0; i < items.length; i += 2) entries.push([items[i]!, items[i + 1]!]);
-        return { value: map(entries), end };
-      }
-      default:
-        throw new ProtocolError(`unexpected reply type '${type}'`);
-    }
-  }
-}
-
-function parseInteger(text: string): number | bigint {
-  const n = Number(text);
-  return Number.isSafeInteger(n) ? n : BigInt(text);
-}
-
-function parseDouble(text: string): number {
-  if (text === 'inf') return Infinity;
-  if (text === '-inf') return -Infinity;
-  if (text === 'nan') return NaN;
-  return Number(text);
 }
