@@ -94,6 +94,15 @@ describe('exercise 1: DEBUG PROTOCOL', () => {
       "-ERR unknown subcommand or wrong number of arguments for 'PROTOCOL'. Try DEBUG HELP.\r\n",
       'the subcommand is quoted as it was sent',
     );
+    await client.expectReply(
+      command('DEBUG', 'PROTOCOL', 'string', 'extra'),
+      "-ERR unknown subcommand or wrong number of arguments for 'PROTOCOL'. Try DEBUG HELP.\r\n",
+      'DEBUG PROTOCOL takes exactly one type: an extra argument is the same error',
+    );
+    await client.expectReply(
+      command('DEBUG', 'Nope'),
+      "-ERR unknown subcommand or wrong number of arguments for 'Nope'. Try DEBUG HELP.\r\n",
+    );
     await client.expectReply(command('DEBUG'), "-ERR wrong number of arguments for 'debug' command\r\n");
   });
 });
