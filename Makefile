@@ -51,8 +51,8 @@ diff: ## Show what a step adds to the one before it: make diff STEP=03
 	test -n "$$cur" || { echo "no step $(STEP)"; exit 2; }; \
 	prev=$$(ls -d $$(printf '%02d' $$((10#$(STEP) - 1)))-*/ 2>/dev/null | head -1); \
 	if [ -z "$$prev" ]; then echo "$$cur is the first step: read $${cur}server.ts"; exit 0; fi; \
-	echo "diff -ru $$prev $$cur (code only; 02's resp.ts lives on as lib/resp.ts)"; \
-	diff -ruN -x '*.md' -x '*.test.ts' -x exercises -x data -x resp.ts $$prev $$cur; true
+	echo "diff -ru $$prev $$cur (code only: new files in full, removed ones named)"; \
+	diff -ru --unidirectional-new-file -x '*.md' -x '*.test.ts' -x exercises -x data $$prev $$cur; true
 
 bench-parser: $(DEPS) ## Parser throughput: lib/resp.ts against the redis-parser package
 	$(TSX) tools/bench-parser.ts
