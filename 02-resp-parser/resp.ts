@@ -1,4 +1,4 @@
-// RESP, the REdis Serialization Protocol: the parser that turns a client's bytes into
+// 02: RESP, the REdis Serialization Protocol: the parser that turns a client's bytes into
 // requests, and the encoder that turns replies into bytes, in RESP2 or RESP3. Written the
 // way the protocol reads, without speed tricks: lib/resp.ts, which steps 03 on import, is
 // the tuned twin that answers every request the same (parsers.test.ts holds them to it).
