@@ -93,7 +93,7 @@ function onData(client: Client, chunk: Buffer, log: Logger): void {
       // Redis answers a malformed request once, then hangs up: after bad framing, nothing
       // that follows on this connection can be trusted to be a request.
       log.verbose(`Client ${client.id}: ${err.message}`);
-      client.reply.error(`ERR ${err.message}`);
+      client.reply.error(sanitize(`ERR ${err.message}`)); // the offending byte may be a CR
       client.closeAfterReply = true;
     } else if (err instanceof QueryBufferLimitError) {
       log.warning(`Closing client ${client.id} that reached max query buffer length`);

@@ -159,8 +159,10 @@ export class Networking<C extends Connection> {
       if (err instanceof ProtocolError) {
         // Redis answers a malformed request once, then hangs up: after bad framing, nothing
         // that follows on this connection can be trusted to be a request.
-        this.log.verbose(`Client ${client.id}: ${err.message}`);
-        client.reply.error(`ERR ${err.message}`);
+        // The offending byte may be a CR or LF: an error reply is one line, as in Redis.
+        const message = err.message.replace(/[\r\n]/g, ' ');
+        this.log.verbose(`Client ${client.id}: ${message}`);
+        client.reply.error(`ERR ${message}`);
         client.closeAfterReply = true;
       } else if (err instanceof QueryBufferLimitError) {
         this.log.warning(`Closing client ${client.id} that reached max query buffer length`);

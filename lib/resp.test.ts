@@ -414,4 +414,17 @@ describe('cost stays linear in the size of a batch', () => {
     expect(parser.next()?.[2]?.length).toBe(60_000);
     expect(joins.mock.calls.length).toBe(1);
   });
+
+  it('an inline command full of CRs split across two reads is joined once too', () => {
+    // A CR is an ordinary byte inside an inline line (only LF ends it): joining up to each
+    // CR in turn would copy the line once per CR, 30,000 times here.
+    const line = Buffer.from(`ECHO ${'a\r'.repeat(30_000)}\n`, 'latin1');
+    const parser = new RequestParser();
+    const joins = vi.spyOn(Buffer, 'concat');
+    parser.feed(line.subarray(0, 30_000));
+    expect(parser.next()).toBeNull();
+    parser.feed(line.subarray(30_000));
+    expect(parser.next()?.length).toBe(30_001);
+    expect(joins.mock.calls.length).toBe(1);
+  });
 });

@@ -116,8 +116,10 @@ function argumentString(buf: Buffer, start: number, end: number): string {
 }
 const latin1Write = (buf: Buffer, text: string, offset: number): number => (buf as Latin1Buffer).latin1Write(text, offset);
 
-/** "Need at least this many bytes" for a parser that cannot make progress yet. */
+/** What a parser that cannot make progress yet waits for: the rest of a '*' or '$' line. */
 const NEED_LINE = -1;
+/** ... or the rest of an inline line, which only an LF ends. */
+const NEED_INLINE = -2;
 
 /**
  * Incremental request parser. Feed it bytes as they arrive (split anywhere), then call
@@ -180,7 +182,7 @@ export class RequestParser {
   private startMultibulk(): string[] | null | undefined {
     const eol = findLineEnd(this.buf, this.pos);
     if (eol === -1) {
-      if (this.lineTooLong()) throw new ProtocolError('too big mbulk count string');
+      if (this.lineTooLong(this.pos)) throw new ProtocolError('too big mbulk count string');
       this.needed = NEED_LINE;
       return null;
     }
@@ -211,7 +213,7 @@ export class RequestParser {
       if (length < 0) {
         const eol = pos < buf.length ? findLineEnd(buf, pos) : -1;
         if (eol === -1) {
-          if (this.lineTooLong()) throw new ProtocolError('too big bulk count string');
+          if (this.lineTooLong(pos)) throw new ProtocolError('too big bulk count string');
           waitingFor = NEED_LINE;
           break;
         }
@@ -253,8 +255,8 @@ export class RequestParser {
   private inline(): string[] | null | undefined {
     const eol = this.buf.indexOf(LF, this.pos);
     if (eol === -1) {
-      if (this.lineTooLong()) throw new ProtocolError('too big inline request');
-      return this.waitFor(NEED_LINE);
+      if (this.lineTooLong(this.pos)) throw new ProtocolError('too big inline request');
+      return this.waitFor(NEED_INLINE);
     }
     let end = eol;
     if (end > this.pos && this.buf[end - 1] === CR) end--;
@@ -265,14 +267,14 @@ export class RequestParser {
     return args.length === 0 ? undefined : args;
   }
 
-  /** How many bytes from pos the parser needs next, or NEED_LINE for "up to a newline". */
+  /** How many bytes from pos the parser needs next, or NEED_LINE / NEED_INLINE for a line. */
   private needed = NEED_LINE;
 
-  /** No newline in more bytes than Redis allows on one line (inline request or count). */
-  private lineTooLong(): boolean {
+  /** No end in more bytes than Redis allows on one line (inline request, or a count line starting at `lineStart`). */
+  private lineTooLong(lineStart: number): boolean {
     // While chunks are pending the newline may be in one of them: pullPending() joins them
     // and the search runs again, so judge only once every byte fed is in view.
-    return this.pendingBytes === 0 && this.resume === null && this.buf.length - this.pos > LIMITS.maxInlineBytes;
+    return this.pendingBytes === 0 && this.resume === null && this.buf.length - lineStart > LIMITS.maxInlineBytes;
   }
 
   private waitFor(bytes: number): null {
@@ -314,9 +316,10 @@ export class RequestParser {
       this.pendingBytes -= first.length;
     } else {
       const available = tail.length + this.pendingBytes;
-      if (this.needed !== NEED_LINE && available < this.needed) return false;
+      if (this.needed >= 0 && available < this.needed) return false;
       // What finishes the element: exactly the rest of a bulk, or the rest of a line.
-      const take = this.needed === NEED_LINE ? restOfLine(first) : this.needed - tail.length;
+      const take =
+        this.needed === NEED_LINE ? restOfLine(first) : this.needed === NEED_INLINE ? restOfInline(first) : this.needed - tail.length;
       if (this.pending.length === 1 && take < first.length) {
         this.buf = Buffer.concat([tail, first.subarray(0, take)]);
         this.resume = first.subarray(take);
@@ -341,6 +344,16 @@ export class RequestParser {
 function restOfLine(chunk: Buffer): number {
   const ends = [chunk.indexOf(CR), chunk.indexOf(LF)].filter((i) => i >= 0);
   return ends.length === 0 ? Infinity : Math.min(...ends) + 2;
+}
+
+/**
+ * How many bytes of `chunk` finish an inline line that began before it: up to and with its
+ * first LF. A CR is an ordinary byte inside an inline line, so stopping there would join
+ * the same line again for every CR in it.
+ */
+function restOfInline(chunk: Buffer): number {
+  const lf = chunk.indexOf(LF);
+  return lf === -1 ? Infinity : lf + 1;
 }
 
 /**

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { expectBytes, expectBytesToContain, expectBytesToStartWith } from './bytes.ts';
 import { RawClient, command } from './raw-client.ts';
 import { useServer } from './fixtures.ts';
-import { startStep } from './servers.ts';
+import { startStep, type StepName, type StepOptions } from './servers.ts';
 import type { DiffCase } from './differential.ts';
 
 /** A malformed request, the exact error Redis 7 answers it with, then it hangs up. */
@@ -29,6 +29,7 @@ export const PROTOCOL_ERRORS: ProtocolErrorCase[] = [
   { name: 'a bulk length with a leading zero', send: '*1\r\n$04\r\nPING\r\n', error: 'invalid bulk length' },
   { name: "an argument that does not start with '$'", send: '*1\r\nfoo\r\n', error: "expected '$', got 'f'" },
   { name: "a second argument that does not start with '$'", send: '*2\r\n$4\r\nECHO\r\n:1\r\n', error: "expected '$', got ':'" },
+  { name: "a CR where a '$' should be (the error stays one line)", send: '*1\r\n\r\n', error: "expected '$', got ' '" },
   { name: 'an unclosed double quote', send: 'ECHO "abc\r\n', error: 'unbalanced quotes in request' },
   { name: 'an unclosed single quote', send: "ECHO 'abc\r\n", error: 'unbalanced quotes in request' },
   { name: 'a closing quote followed by a letter', send: 'ECHO "abc"def\r\n', error: 'unbalanced quotes in request' },
@@ -76,7 +77,7 @@ export async function sendByteByByte(client: RawClient, bytes: string): Promise<
  * Declares the RESP conformance suite for `step`'s server, started with `serverOptions`
  * (from step 05 on: a temporary --dir, so no test writes files into the repo).
  */
-export function describeProtocolConformance(step: string, serverOptions: Record<string, unknown> = {}): void {
+export function describeProtocolConformance<S extends StepName>(step: S, serverOptions?: StepOptions<S>): void {
   describe(`${step}: RESP as nc sends it`, () => {
     const { connect } = useServer(() => startStep(step, serverOptions));
 
