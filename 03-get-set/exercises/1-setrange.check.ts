@@ -30,24 +30,42 @@ describe('exercise 1: SETRANGE', () => {
   });
 
   it('with an empty value, changes nothing and creates nothing', async () => {
-    await t.client.expectReply(command('SETRANGE', 'nothing', '5', ''), ':0\r\n', 'an empty patch on a missing key answers 0');
-    await t.client.expectReply(command('EXISTS', 'nothing'), ':0\r\n', 'an empty patch must not create the key');
+    await t.client.expectReply(command('SETRANGE', 'nothing', '5', ''), ':0\r\n', 'an empty value on a missing key answers 0: there is nothing to write, so nothing to pad either');
+    await t.client.expectReply(command('EXISTS', 'nothing'), ':0\r\n', 'an empty value must not create the key');
     await t.client.expectReply(command('SET', 'short', 'abc'), '+OK\r\n');
-    await t.client.expectReply(command('SETRANGE', 'short', '10', ''), ':3\r\n', 'an empty patch answers the current length and does not pad');
-    await t.client.expectReply(command('SETRANGE', 'short', '536870912', ''), ':3\r\n', 'with nothing to write, even a huge offset is fine');
+    await t.client.expectReply(command('SETRANGE', 'short', '10', ''), ':3\r\n', 'an empty value answers the current length and does not pad');
     await t.client.expectReply(command('GET', 'short'), '$3\r\nabc\r\n');
   });
 
-  it('refuses bad offsets with Redis\'s errors', async () => {
-    await t.client.expectReply(command('SETRANGE', 'k', '-1', 'x'), '-ERR offset is out of range\r\n', 'a negative offset is refused before anything else');
-    await t.client.expectReply(command('SETRANGE', 'k', 'one', 'x'), '-ERR value is not an integer or out of range\r\n', 'the offset is parsed strictly, like INCRBY\'s argument');
+  it('with an empty value, ignores the size limit: nothing grows', async () => {
+    const hint = 'an empty value never grows the string, so the 512 MB limit cannot apply: answer an empty value before checking the size';
+    await t.client.expectReply(command('SETRANGE', 'nothing', '600000000', ''), ':0\r\n', hint);
+    await t.client.expectReply(command('SET', 'short', 'abc'), '+OK\r\n');
+    await t.client.expectReply(command('SETRANGE', 'short', '600000000', ''), ':3\r\n', hint);
+    await t.client.expectReply(command('SETRANGE', 'short', '9223372036854775807', ''), ':3\r\n', hint);
+  });
+
+  it('refuses a negative offset: it does not count from the end, as GETRANGE\'s does', async () => {
+    await t.client.expectReply(command('SET', 'neg', 'abc'), '+OK\r\n');
+    await t.client.expectReply(command('SETRANGE', 'neg', '-1', 'x'), '-ERR offset is out of range\r\n', 'SETRANGE has no "from the end": a negative offset is an error');
+    await t.client.expectReply(command('GET', 'neg'), '$3\r\nabc\r\n', 'a refused SETRANGE changes nothing');
+    await t.client.expectReply(command('SETRANGE', 'neg', '-1', ''), '-ERR offset is out of range\r\n', 'the offset is checked first, even when the value is empty');
+    await t.client.expectReply(command('SETRANGE', 'k', '-1', 'x'), '-ERR offset is out of range\r\n');
+  });
+
+  it('parses the offset strictly, as a 64-bit integer', async () => {
+    const hint = 'parse the offset as GETRANGE parses its offsets (parseInt64): digits only, no sign but "-", no leading zero, 64 bits at most';
+    await t.client.expectReply(command('SETRANGE', 'k', 'one', 'x'), '-ERR value is not an integer or out of range\r\n', hint);
+    await t.client.expectReply(command('SETRANGE', 'k', '+1', 'x'), '-ERR value is not an integer or out of range\r\n', hint);
+    await t.client.expectReply(command('SETRANGE', 'k', '1.0', 'x'), '-ERR value is not an integer or out of range\r\n', hint);
     await t.client.expectReply(command('SETRANGE', 'k', '99999999999999999999', 'x'), '-ERR value is not an integer or out of range\r\n', 'more than 64 bits');
-    await t.client.expectReply(
-      command('SETRANGE', 'k', '536870911', 'xy'),
-      '-ERR string exceeds maximum allowed size (proto-max-bulk-len)\r\n',
-      'offset + length of the patch may not exceed 512 MB (536870912 bytes): check before allocating anything',
-    );
-    await t.client.expectReply(command('SETRANGE', 'k', '9223372036854775807', 'x'), '-ERR string exceeds maximum allowed size (proto-max-bulk-len)\r\n');
+    await t.client.expectReply(command('EXISTS', 'k'), ':0\r\n', 'a refused SETRANGE creates nothing');
+  });
+
+  it('refuses a value that would pass 512 MB, before allocating it', async () => {
+    const hint = 'offset + length of the value may not exceed 512 MB (536870912 bytes): compare as bigints, before building any string';
+    await t.client.expectReply(command('SETRANGE', 'k', '536870911', 'xy'), '-ERR string exceeds maximum allowed size (proto-max-bulk-len)\r\n', hint);
+    await t.client.expectReply(command('SETRANGE', 'k', '9223372036854775807', 'x'), '-ERR string exceeds maximum allowed size (proto-max-bulk-len)\r\n', hint);
     await t.client.expectReply(command('EXISTS', 'k'), ':0\r\n', 'a refused SETRANGE creates nothing');
   });
 
