@@ -260,10 +260,34 @@ const cases: DiffCase[] = [
     ['SET', [['SET', 'k', 'v'], ['GET', 'k'], ['DEL', 'k'], ['EXISTS', 'k']]],
     ['back to RESP2', [['HELLO', '2'], ['GET', 'k']]],
   ]),
+  // INFO's keyspace_hits and keyspace_misses: which commands count a read, and how many.
+  ...[
+    ['GET, MGET, GETDEL', [['GET', 'a'], ['GET', 'nosuch'], ['MGET', 'a', 'b', 'nosuch'], ['GETDEL', 'b'], ['GETDEL', 'b']]],
+    ['EXISTS, STRLEN, GETRANGE, GETSET', [['EXISTS', 'a', 'nosuch', 'a'], ['STRLEN', 'a'], ['STRLEN', 'nosuch'], ['GETRANGE', 'a', '0', '1'], ['GETRANGE', 'nosuch', '0', '1'], ['GETSET', 'a', 'x'], ['GETSET', 'new', 'y']]],
+    ['writes count no read', [['SET', 'a', '2'], ['SET', 'c', '1', 'NX'], ['INCR', 'c'], ['APPEND', 'c', 'x'], ['DEL', 'a', 'nosuch'], ['SETNX', 'c', 'z'], ['MSETNX', 'c', '1']]],
+  ].map(([name, reads]) => ({
+    name: `keyspace hits and misses: ${name as string}`,
+    send: [['MSET', 'a', '1', 'b', '2'], ['INFO', 'stats'], ...(reads as string[][]), ['INFO', 'stats']],
+    normalize: keyspaceStatsDelta,
+  })),
   { name: 'pipelined mix', send: [['SET', 'a', '1'], ['INCR', 'a'], ['GET', 'a'], ['DEL', 'a'], ['GET', 'a'], ['NOPE'], ['PING']] },
   { name: 'inline SET with quotes', send: 'SET k "a b\\r\\n"\r\nGET k\r\n', replies: 2 },
   ...PROTOCOL_ERROR_DIFF_CASES,
   ...FRAMING_DIFF_CASES,
 ];
+
+/**
+ * Replaces the two INFO stats replies of a case by how much keyspace_hits and
+ * keyspace_misses moved between them (the servers' absolute counts differ).
+ */
+function keyspaceStatsDelta(replies: string): string {
+  const infos = [...replies.matchAll(/\$\d+\r\n# Stats\r\n[\s\S]*?\r\n\r\n/g)].map((m) => m[0]);
+  if (infos.length !== 2) return `expected two INFO stats replies in: ${replies}`;
+  const field = (info: string | undefined, name: string) => Number(new RegExp(`${name}:(\\d+)`).exec(info ?? '')?.[1] ?? NaN);
+  const delta = (name: string) => field(infos[1], name) - field(infos[0], name);
+  let rest = replies;
+  for (const info of infos) rest = rest.replace(info, '<INFO>');
+  return `${rest} hits +${delta('keyspace_hits')}, misses +${delta('keyspace_misses')}`;
+}
 
 describeDifferential('03-get-set', cases);

@@ -23,7 +23,7 @@ function del(c: Client, args: string[]): RespValue {
 /** EXISTS counts every argument that names a key, so "EXISTS k k" can answer 2. */
 function exists(c: Client, args: string[]): RespValue {
   let found = 0;
-  for (let i = 1; i < args.length; i++) if (c.db.has(args[i]!)) found++;
+  for (let i = 1; i < args.length; i++) if (lookupKeyRead(c, args[i]!) !== undefined) found++;
   return integer(found);
 }
 

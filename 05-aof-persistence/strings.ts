@@ -109,7 +109,7 @@ function setnx(c: Client, [, key, value]: string[]): RespValue {
 }
 
 function getset(c: Client, [, key, value]: string[]): RespValue {
-  const old = c.db.get(key!);
+  const old = lookupKeyRead(c, key!);
   c.db.set(key!, value!);
   c.propagateAs = ['SET', key!, value!]; // 05: as Redis propagates it
   return bulk(old ?? null);
@@ -184,7 +184,7 @@ function append(c: Client, [, key, suffix]: string[]): RespValue {
 }
 
 function strlen(c: Client, [, key]: string[]): RespValue {
-  return integer(c.db.get(key!)?.length ?? 0);
+  return integer(lookupKeyRead(c, key!)?.length ?? 0);
 }
 
 /** GETRANGE key start end: inclusive offsets; negative ones count from the end. */
@@ -194,7 +194,7 @@ function getrange(c: Client, [, key, startText, endText]: string[]): RespValue {
   let start = parseInt64(startText!);
   let end = parseInt64(endText!);
   if (start === null || end === null) return ERR.notInteger;
-  const value = c.db.get(key!) ?? '';
+  const value = lookupKeyRead(c, key!) ?? '';
   const length = BigInt(value.length);
   if (start < 0n && end < 0n && start > end) return bulk('');
   if (start < 0n) start += length;

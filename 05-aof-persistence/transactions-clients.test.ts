@@ -1,7 +1,6 @@
-// Transactions with more than one client: WATCH races compared with real Redis step by step,
-// a watched key that expires (with the server's clock in the test's hands), a connection
-// that closes while watching, and the transactions of ioredis and node-redis at their
-// default options.
+// Transactions beyond the shared suite: a watched key that expires (with the server's clock
+// in the test's hands), and the transactions of ioredis and node-redis at their default
+// options, including a check-and-set retry loop under contention.
 import fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,50 +10,11 @@ import { afterAll, afterEach, beforeEach, describe, expect, it, onTestFinished }
 import { FakeClock } from '../lib/clock.ts';
 import { RawClient, command } from '../test/helpers/raw-client.ts';
 import { TARGET, startStep, type TestServer } from '../test/helpers/servers.ts';
-import { describeSessions, on } from '../test/helpers/sessions.ts';
 
 const STEP = '05-aof-persistence';
 const dir = fs.mkdtempSync(join(tmpdir(), 'tx-clients-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-describeSessions(STEP, [
-  {
-    name: 'another client writes a watched key: EXEC returns null and runs nothing',
-    steps: [on(0, 'SET', 'balance', '100'), on(0, 'WATCH', 'balance'), on(1, 'INCRBY', 'balance', '5'),
-      on(0, 'MULTI'), on(0, 'DECRBY', 'balance', '30'), on(0, 'EXEC'), on(1, 'GET', 'balance')],
-  },
-  {
-    name: 'another client writes after MULTI, before EXEC: still null',
-    steps: [on(0, 'WATCH', 'k'), on(0, 'MULTI'), on(0, 'SET', 'k', 'mine'), on(1, 'SET', 'k', 'theirs'), on(0, 'EXEC'), on(1, 'GET', 'k')],
-  },
-  {
-    name: 'another client only reads a watched key: EXEC runs',
-    steps: [on(0, 'SET', 'k', 'v'), on(0, 'WATCH', 'k'), on(1, 'GET', 'k'), on(1, 'EXISTS', 'k'), on(0, 'MULTI'), on(0, 'APPEND', 'k', '!'), on(0, 'EXEC')],
-  },
-  {
-    name: 'two clients watch the same key; the first to EXEC wins',
-    steps: [on(0, 'SET', 'seat', 'free'), on(0, 'WATCH', 'seat'), on(1, 'WATCH', 'seat'),
-      on(0, 'MULTI'), on(0, 'SET', 'seat', 'alice'), on(1, 'MULTI'), on(1, 'SET', 'seat', 'bob'),
-      on(0, 'EXEC'), on(1, 'EXEC'), on(2, 'GET', 'seat')],
-  },
-  {
-    name: 'a write in another client\'s EXEC touches the watchers',
-    steps: [on(0, 'WATCH', 'k'), on(1, 'MULTI'), on(1, 'SET', 'k', '1'), on(1, 'EXEC'), on(0, 'MULTI'), on(0, 'GET', 'k'), on(0, 'EXEC')],
-  },
-  {
-    name: 'another client\'s FLUSHALL touches a watched key that exists',
-    steps: [on(0, 'SET', 'k', 'v'), on(0, 'WATCH', 'k'), on(1, 'FLUSHALL'), on(0, 'MULTI'), on(0, 'PING'), on(0, 'EXEC')],
-  },
-  {
-    name: 'each client has its own transaction',
-    steps: [on(0, 'MULTI'), on(1, 'SET', 'k', 'now'), on(0, 'GET', 'k'), on(1, 'EXEC'), on(1, 'MULTI'), on(1, 'BOGUS'),
-      on(0, 'EXEC'), on(1, 'EXEC'), on(0, 'GET', 'k')],
-  },
-  {
-    name: 'a closed connection\'s watches go with it',
-    steps: [on(0, 'WATCH', 'k'), on(1, 'WATCH', 'k'), on(0, 'QUIT'), on(1, 'UNWATCH'), on(2, 'SET', 'k', 'v'), on(1, 'MULTI'), on(1, 'GET', 'k'), on(1, 'EXEC')],
-  },
-], { dir, appendfsync: 'always' });
 
 describe.skipIf(TARGET === 'redis')(`${STEP}: WATCH and the clock`, () => {
   let clock: FakeClock;
