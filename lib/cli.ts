@@ -97,6 +97,44 @@ export const PERSISTENCE_FLAGS = {
   appendfilename: fileNameFlag('appendonly.aof', 'appendfilename'),
 };
 
+/** A save point: snapshot after `seconds` if at least `changes` writes happened. */
+export interface SavePoint {
+  seconds: number;
+  changes: number;
+}
+
+/**
+ * `--save "3600 1 300 100"`: pairs of seconds and changes, checked as Redis checks them
+ * (an even count of whole numbers, seconds at least 1, changes at least 0). `--save ""`
+ * turns snapshots off.
+ */
+export function saveFlag(defaultValue: string): Flag<SavePoint[]> {
+  const parse = (text: string): SavePoint[] => {
+    const words = text.split(/\s+/).filter(Boolean);
+    const numbers = words.map((w) => (/^-?\d+$/.test(w) ? Number(w) : NaN));
+    const valid = words.length % 2 === 0 && numbers.every((n, i) => Number.isSafeInteger(n) && n >= (i % 2 === 0 ? 1 : 0));
+    if (!valid) throw new FlagError('Invalid save parameters');
+    const points: SavePoint[] = [];
+    for (let i = 0; i < numbers.length; i += 2) points.push({ seconds: numbers[i]!, changes: numbers[i + 1]! });
+    return points;
+  };
+  return { default: parse(defaultValue), parse };
+}
+
+/** How CONFIG GET save shows save points: "3600 1 300 100". */
+export function formatSavePoints(points: readonly SavePoint[]): string {
+  return points.map((p) => `${p.seconds} ${p.changes}`).join(' ');
+}
+
+/**
+ * Snapshot flags (step 06 on): when to save (`--save`) and the file's name (`--dbfilename`),
+ * with redis-server's defaults.
+ */
+export const SNAPSHOT_FLAGS = {
+  save: saveFlag('3600 1 300 100 60 10000'),
+  dbfilename: fileNameFlag('dump.rdb', 'dbfilename'),
+};
+
 /** Every flag at its default: what a server started in-process gets unless told otherwise. */
 export function flagDefaults<S extends Record<string, Flag<unknown>>>(spec: S): FlagValues<S> {
   return Object.fromEntries(Object.entries(spec).map(([name, flag]) => [name, flag.default])) as FlagValues<S>;

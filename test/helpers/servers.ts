@@ -26,6 +26,7 @@ interface StepModules {
   '03-get-set': typeof import('../../03-get-set/server.ts');
   '04-expiry': typeof import('../../04-expiry/server.ts');
   '05-aof-persistence': typeof import('../../05-aof-persistence/server.ts');
+  '06-rdb-snapshots': typeof import('../../06-rdb-snapshots/server.ts');
 }
 
 export type StepName = keyof StepModules;
