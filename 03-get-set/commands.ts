@@ -9,8 +9,16 @@ import { keyspace } from './keys.ts';
 import type { Client } from './server.ts';
 import { strings } from './strings.ts';
 
-/** Every family of commands this server has. INFO prints their fields in this order. */
-export const FAMILIES: readonly CommandFamily[] = [strings, keyspace, connection, introspection];
+/**
+ * Every family of commands this server has. INFO prints their fields in this order, which
+ * is Redis's (total_commands_processed, then expired_keys, then keyspace_hits).
+ */
+export const FAMILIES: readonly CommandFamily[] = [
+  connection,
+  strings,
+  introspection,
+  keyspace,
+];
 
 export const COMMANDS: Record<string, Command | ContainerCommand> = Object.assign({}, ...FAMILIES.map((f) => f.commands));
 

@@ -44,8 +44,8 @@ export class Server {
 
   constructor(options: Options, log: Logger) {
     this.port = options.port;
-    this.clock = options.clock ?? systemClock;
-    this.db = new Keyspace(this.clock);
+    this.clock = options.clock ?? systemClock; // 04
+    this.db = new Keyspace(this.clock); // 04
     this.net = new Networking<Client>({
       // 03: every request goes through the command table.
       processCommand: (client, args) => processCommand(client, args),

@@ -66,7 +66,7 @@ export class Server {
   constructor(options: Options, log: Logger) {
     this.port = options.port;
     this.log = log;
-    this.clock = options.clock ?? systemClock;
+    this.clock = options.clock ?? systemClock; // 04
     // 05: a key that expires is propagated as a DEL, so a replay never depends on when it
     // runs; and any change to a key, or a flush, reaches the clients WATCHing it.
     this.db = new Keyspace(this.clock, {

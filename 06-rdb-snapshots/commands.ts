@@ -13,8 +13,19 @@ import type { Client } from './server.ts';
 import { strings } from './strings.ts';
 import { isQueued, queueCommand, refusedInMulti, rejectCommand, transactions } from './transactions.ts';
 
-/** Every family of commands this server has. INFO prints their fields in this order. */
-export const FAMILIES: readonly CommandFamily[] = [strings, keyspace, expire, connection, introspection, persistence, transactions];
+/**
+ * Every family of commands this server has. INFO prints their fields in this order, which
+ * is Redis's (total_commands_processed, then expired_keys, then keyspace_hits).
+ */
+export const FAMILIES: readonly CommandFamily[] = [
+  connection,
+  strings,
+  expire, // 04
+  introspection,
+  keyspace,
+  persistence, // 05
+  transactions, // 05
+];
 
 export const COMMANDS: Record<string, Command | ContainerCommand> = Object.assign({}, ...FAMILIES.map((f) => f.commands));
 
