@@ -13,12 +13,12 @@ node_modules/.installed: package-lock.json package.json
 	@touch $@
 DEPS := node_modules/.installed
 
-.PHONY: help test typecheck docs exercises check diff bench bench-parser $(STEPS)
+.PHONY: help test typecheck docs exercises check diff bench bench-parser bench-bgsave $(STEPS)
 
 help: ## List the targets
 	@echo "Build your own Redis in TypeScript"
 	@echo
-	@echo "Run a step's server on port $(PORT) (then: nc localhost $(PORT), or redis-cli -p $(PORT)):"
+	@echo "Run a step's server on port $(PORT) (then: nc -N localhost $(PORT), or redis-cli -p $(PORT)):"
 	@for s in $(STEPS); do echo "  make $$s"; done
 	@echo
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -42,7 +42,7 @@ check: $(DEPS) ## Check an exercise: make check STEP=03 EX=1 (TARGET=redis for t
 	@test -n "$(STEP)" || (echo "usage: make check STEP=03 EX=1" && exit 2)
 	$(VITEST) run --config vitest.exercises.config.ts $$(ls $(STEP)-*/exercises/$(EX)*.check.ts 2>/dev/null || echo no-such-exercise)
 
-exercises: $(DEPS) ## Prove every reference solution passes its check (and the step code does not)
+exercises: $(DEPS) ## Prove each exercise: its reference passes its check, the step code and every wrong solution fail it
 	$(TSX) tools/prove-exercises.ts
 
 diff: ## Show what a step adds to the one before it: make diff STEP=03
@@ -59,3 +59,6 @@ bench-parser: $(DEPS) ## Parser throughput: lib/resp.ts against the redis-parser
 
 bench: $(DEPS) ## A step against real Redis with redis-benchmark, as ratios: make bench STEP=03
 	STEP=$(or $(STEP),03) $(TSX) tools/bench-vs-redis.ts
+
+bench-bgsave: $(DEPS) ## Client waits and save time during a 1,000,000-key BGSAVE, against real Redis (KEYS=...)
+	STEP=$(or $(STEP),06) $(TSX) tools/bench-bgsave.ts

@@ -47,13 +47,27 @@ function benchmark(port: number, args: string[]): Map<string, number> {
 
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
+/**
+ * The persistence both servers run with, so that they do the same work: from step 05 the
+ * AOF (appendfsync everysec, Redis's default when it is on), and never a snapshot in the
+ * middle of a run. Steps before 05 take no persistence flags, and steps before 06 no --save.
+ */
+function persistenceFlags(stepNumber: number, dir: string, who: 'ours' | 'redis'): string[] {
+  const aof = stepNumber >= 5 ? ['--appendonly', 'yes', '--appendfsync', 'everysec'] : ['--appendonly', 'no'];
+  if (who === 'redis') return ['--dir', dir, '--save', '', ...aof];
+  if (stepNumber < 5) return [];
+  return ['--dir', dir, ...aof, ...(stepNumber >= 6 ? ['--save', ''] : [])];
+}
+
 async function main(): Promise<void> {
   const step = stepFolder(process.env.STEP ?? '03');
+  const stepNumber = parseInt(step, 10);
   const dir = mkdtempSync(join(tmpdir(), 'bench-'));
   const [ourPort, redisPort] = [await freePort(), await freePort()];
   const stops = [
-    await startProcess(process.execPath, ['--import', 'tsx', `${step}/server.ts`, '--port', String(ourPort), '--bind', '127.0.0.1', '--loglevel', 'warning'], ourPort),
-    await startProcess('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], redisPort),
+    await startProcess(process.execPath, ['--import', 'tsx', `${step}/server.ts`, '--port', String(ourPort), '--bind', '127.0.0.1', '--loglevel', 'warning',
+      ...persistenceFlags(stepNumber, join(dir, 'ours'), 'ours')], ourPort),
+    await startProcess('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', ...persistenceFlags(stepNumber, dir, 'redis')], redisPort),
   ];
   try {
     console.log(`${step} against redis-server, ${ROUNDS} alternating rounds per scenario (medians)\n`);
