@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, expect, it } from 'vitest';
 import { describeDifferential } from '../test/helpers/differential.ts';
+import { captureLog } from '../test/helpers/logs.ts';
 import { RawClient, command } from '../test/helpers/raw-client.ts';
 import { describeWithRedis, startRealRedis, type RealRedis } from '../test/helpers/real-redis.ts';
 import { runProgram } from '../test/helpers/redis-tools.ts';
@@ -66,10 +67,8 @@ describeWithRedis(['redis-server', 'redis-check-rdb'], `${STEP}: snapshots in Re
   });
 
   it.skipIf(TARGET === 'redis')('redis-check-rdb accepts what SAVE and BGSAVE write, and real Redis loads it', async () => {
-    let bgsaveDone = () => {};
-    const bgsaved = new Promise<void>((resolve) => (bgsaveDone = resolve));
-    const logSink = (line: string) => line.includes('Background saving terminated with success') && bgsaveDone();
-    ours = await startStep(STEP, { dir: join(dir, 'ours'), save: [], loglevel: 'notice', logSink });
+    const log = captureLog();
+    ours = await startStep(STEP, { dir: join(dir, 'ours'), save: [], loglevel: 'notice', logSink: log.sink });
     await writeAll(ours.port);
     const expected = await observe(ours.port);
     const client = await RawClient.connect(ours.port);
@@ -79,7 +78,7 @@ describeWithRedis(['redis-server', 'redis-check-rdb'], `${STEP}: snapshots in Re
       if (save === 'BGSAVE') {
         fs.rmSync(file);
         await client.expectReply(command('BGSAVE'), '+Background saving started\r\n');
-        await bgsaved;
+        await log.until(/Background saving terminated with success/);
       }
       const check = await runProgram('redis-check-rdb', [file]);
       expect(check.stdout, check.stdout).toContain('RDB looks OK!');

@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../lib/clock.ts';
 import { decodeRdb, encodeRdb, type RdbEntry } from '../lib/rdb.ts';
 import type { RespValue } from '../lib/resp.ts';
+import { captureLog, type CapturedLog } from '../test/helpers/logs.ts';
 import { RawClient, command } from '../test/helpers/raw-client.ts';
 import { TARGET, startStep, type StepOptions, type TestServer } from '../test/helpers/servers.ts';
 
@@ -19,12 +20,11 @@ describe.skipIf(TARGET === 'redis')(`${STEP}: snapshots`, () => {
   let clock: FakeClock;
   let server: TestServer | undefined;
   let client: RawClient;
-  let logs: string[];
-  let onLog: () => void;
+  let log: CapturedLog;
 
   async function start(options: StepOptions<typeof STEP> = {}): Promise<RawClient> {
     await stop();
-    server = await startStep(STEP, { dir, clock, save: [], loglevel: 'notice', logSink: (line) => (logs.push(line), onLog()), ...options });
+    server = await startStep(STEP, { dir, clock, save: [], loglevel: 'notice', logSink: log.sink, ...options });
     client = await RawClient.connect(server.port);
     return client;
   }
@@ -33,18 +33,6 @@ describe.skipIf(TARGET === 'redis')(`${STEP}: snapshots`, () => {
     client?.destroy();
     await server?.close();
     server = undefined;
-  }
-
-  /** Resolves once the server logged a line matching `pattern` (now or later). */
-  function logged(pattern: RegExp): Promise<void> {
-    return new Promise((resolve) => {
-      const check = () => {
-        if (logs.some((l) => pattern.test(l))) resolve();
-      };
-      const previous = onLog;
-      onLog = () => (previous(), check());
-      check();
-    });
   }
 
   async function call(...args: string[]): Promise<RespValue> {
@@ -68,8 +56,7 @@ describe.skipIf(TARGET === 'redis')(`${STEP}: snapshots`, () => {
   beforeEach(() => {
     dir = fs.mkdtempSync(join(tmpdir(), 'rdb-'));
     clock = new FakeClock(T);
-    logs = [];
-    onLog = () => {};
+    log = captureLog();
   });
   afterEach(async () => {
     await stop();
@@ -96,7 +83,7 @@ describe.skipIf(TARGET === 'redis')(`${STEP}: snapshots`, () => {
   it('BGSAVE writes the same in the background; a second one, or SAVE, waits its turn', async () => {
     await start({ bgsaveSliceEntries: 1 });
     await client.expectReply(command('MSET', 'a', '1', 'b', '2', 'c', '3'), '+OK\r\n');
-    const done = logged(/Background saving terminated with success/);
+    const done = log.until(/Background saving terminated with success/);
     await client.expectReply(command('BGSAVE'), '+Background saving started\r\n');
     await client.expectReply(
       command('BGSAVE') + command('BGSAVE', 'SCHEDULE') + command('SAVE') + command('BGSAVE', 'NOW'),
@@ -117,7 +104,7 @@ describe.skipIf(TARGET === 'redis')(`${STEP}: snapshots`, () => {
     );
     await client.expectReply(command('SET', 'k', 'v') + command('MULTI') + command('BGSAVE') + command('EXEC'), '+OK\r\n+OK\r\n+QUEUED\r\n*1\r\n+Background saving scheduled\r\n');
     expect(fs.existsSync(dumpPath())).toBe(false);
-    const done = logged(/Background saving terminated with success/);
+    const done = log.until(/Background saving terminated with success/);
     clock.advance(100); // one cron tick starts it
     await done;
     expect(dumped()).toEqual([['k', 'v', 'null']]);
@@ -142,7 +129,7 @@ describe.skipIf(TARGET === 'redis')(`${STEP}: snapshots`, () => {
     it('while clients overwrite, delete, expire, persist, append, increment and create keys', async () => {
       await start({ bgsaveSliceEntries: 7 });
       const before = await fill();
-      const done = logged(/Background saving terminated with success/);
+      const done = log.until(/Background saving terminated with success/);
       await client.expectReply(command('BGSAVE'), '+Background saving started\r\n');
       // One command per round trip, so slices of the save run in between them.
       const writes: string[][] = [];
@@ -154,7 +141,7 @@ describe.skipIf(TARGET === 'redis')(`${STEP}: snapshots`, () => {
       for (const args of writes) await call(...args);
       clock.advance(200); // active expiry cycles run: key:1's deadline passes and it goes
       await done;
-      expect(logs.some((l) => /Background saving started/.test(l))).toBe(true);
+      expect(log.lines.some((l) => /Background saving started/.test(l))).toBe(true);
       expect(dumped()).toEqual(before);
       // And nothing written during the save was lost from the server.
       expect(await call('GET', keyName(0))).toEqual({ type: 'bulk', value: 'changed' });
@@ -166,7 +153,7 @@ describe.skipIf(TARGET === 'redis')(`${STEP}: snapshots`, () => {
     it('while another client runs FLUSHALL and writes again', async () => {
       await start({ bgsaveSliceEntries: 5 });
       const before = await fill();
-      const done = logged(/Background saving terminated with success/);
+      const done = log.until(/Background saving terminated with success/);
       await client.expectReply(command('BGSAVE'), '+Background saving started\r\n');
       await call('SET', keyName(10), 'before the flush');
       await call('FLUSHALL');
@@ -180,7 +167,7 @@ describe.skipIf(TARGET === 'redis')(`${STEP}: snapshots`, () => {
     it('a transaction run during the save is not in it, in part or whole', async () => {
       await start({ bgsaveSliceEntries: 3 });
       const before = await fill();
-      const done = logged(/Background saving terminated with success/);
+      const done = log.until(/Background saving terminated with success/);
       await client.expectReply(command('BGSAVE'), '+Background saving started\r\n');
       await client.expectReply(command('MULTI') + command('SET', keyName(1999), 'tx') + command('DEL', keyName(3)) + command('EXEC'), '+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n+OK\r\n:1\r\n');
       await done;
@@ -198,9 +185,9 @@ describe.skipIf(TARGET === 'redis')(`${STEP}: snapshots`, () => {
     await call('DEL', 'b');
     clock.advance(1000);
     expect(fs.existsSync(dumpPath())).toBe(false); // still not: 3 changes
-    const done = logged(/Background saving terminated with success/);
+    const done = log.until(/Background saving terminated with success/);
     await done;
-    expect(logs.some((l) => l.endsWith('* 2 changes in 10 seconds. Saving...'))).toBe(true);
+    expect(log.lines.some((l) => l.endsWith('* 2 changes in 10 seconds. Saving...'))).toBe(true);
     expect(dumped().map(([k]) => k)).toEqual(['a']);
     expect(await info('rdb_changes_since_last_save')).toBe('0');
     await call('SET', 'c', '3');
@@ -212,7 +199,7 @@ describe.skipIf(TARGET === 'redis')(`${STEP}: snapshots`, () => {
     await start({ save: [{ seconds: 3600, changes: 1 }] });
     fs.mkdirSync(dumpPath()); // the rename over dump.rdb will fail
     await call('SET', 'a', '1');
-    const failed = logged(/Background saving error/);
+    const failed = log.until(/Background saving error/);
     await client.expectReply(command('BGSAVE'), '+Background saving started\r\n');
     await failed;
     expect(await info('rdb_last_bgsave_status')).toBe('err');
@@ -223,7 +210,7 @@ describe.skipIf(TARGET === 'redis')(`${STEP}: snapshots`, () => {
     await client.expectReply(command('SAVE'), '-ERR\r\n');
     expect(fs.readdirSync(dir)).toEqual(['dump.rdb']); // the temp file was removed
     fs.rmdirSync(dumpPath());
-    const saved = logged(/Background saving terminated with success/);
+    const saved = log.until(/Background saving terminated with success/);
     await client.expectReply(command('BGSAVE'), '+Background saving started\r\n');
     await saved;
     await client.expectReply(command('SET', 'b', '2'), '+OK\r\n');
@@ -240,8 +227,8 @@ describe.skipIf(TARGET === 'redis')(`${STEP}: snapshots`, () => {
     expect(await info('rdb_last_load_keys_loaded')).toBe('2');
     expect(await info('rdb_last_load_keys_expired')).toBe('1');
     expect(await info('rdb_changes_since_last_save')).toBe('0');
-    expect(logs.some((l) => l.endsWith('* Done loading RDB, keys loaded: 2, keys expired: 1.'))).toBe(true);
-    expect(logs.some((l) => /\* DB loaded from disk: \d+\.\d{3} seconds$/.test(l))).toBe(true);
+    expect(log.lines.some((l) => l.endsWith('* Done loading RDB, keys loaded: 2, keys expired: 1.'))).toBe(true);
+    expect(log.lines.some((l) => /\* DB loaded from disk: \d+\.\d{3} seconds$/.test(l))).toBe(true);
   });
 
   it('with appendonly yes the AOF is loaded, not the snapshot', async () => {
@@ -250,7 +237,7 @@ describe.skipIf(TARGET === 'redis')(`${STEP}: snapshots`, () => {
     fs.writeFileSync(dumpPath(), encodeRdb({ entries: [{ key: 'from-rdb', value: '1', deadline: null }], keys: 1, expires: 0 }));
     await start({ appendonly: true });
     expect(await call('KEYS', '*')).toEqual({ type: 'array', items: [{ type: 'bulk', value: 'from-aof' }] });
-    expect(logs.some((l) => l.includes('DB loaded from append only file'))).toBe(true);
+    expect(log.lines.some((l) => l.includes('DB loaded from append only file'))).toBe(true);
   });
 
   it('refuses to start on a snapshot it cannot load whole, saying why', async () => {

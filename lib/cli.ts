@@ -2,6 +2,7 @@
 // "run me from the command line" entry point every step shares.
 import { pathToFileURL } from 'node:url';
 import { LOG_LEVELS, type LogLevel } from './log.ts';
+import type { OutputBufferLimit } from './networking.ts';
 
 /** One flag: its default, and how to turn the text after it into a value. */
 export interface Flag<T> {
@@ -133,6 +134,58 @@ export function formatSavePoints(points: readonly SavePoint[]): string {
 export const SNAPSHOT_FLAGS = {
   save: saveFlag('3600 1 300 100 60 10000'),
   dbfilename: fileNameFlag('dump.rdb', 'dbfilename'),
+};
+
+/** Client classes, each with its own output buffer limit (Redis's client-output-buffer-limit). */
+export const CLIENT_CLASSES = ['normal', 'replica', 'pubsub'] as const;
+export type ClientClass = (typeof CLIENT_CLASSES)[number];
+export type OutputBufferLimits = Record<ClientClass, OutputBufferLimit>;
+
+/** "32mb" as Redis reads sizes: k/m/g are powers of 1000, kb/mb/gb powers of 1024. */
+function parseMemory(text: string): number | null {
+  const match = /^(\d+)(b|k|kb|m|mb|g|gb)?$/i.exec(text);
+  if (match === null) return null;
+  const units: Record<string, number> = { b: 1, k: 1e3, kb: 1024, m: 1e6, mb: 1024 ** 2, g: 1e9, gb: 1024 ** 3 };
+  return Number(match[1]) * units[(match[2] ?? 'b').toLowerCase()]!;
+}
+
+/**
+ * `--client-output-buffer-limit "pubsub 32mb 8mb 60"`: for one or more classes, the hard
+ * limit, the soft limit and its seconds, as redis.conf says it (`slave` is `replica`).
+ * Classes not named keep their defaults.
+ */
+export function outputBufferLimitFlag(defaults: OutputBufferLimits): Flag<OutputBufferLimits> {
+  return {
+    default: defaults,
+    parse(text) {
+      const words = text.split(/\s+/).filter(Boolean);
+      if (words.length === 0 || words.length % 4 !== 0) throw new FlagError('Wrong number of arguments in buffer limit configuration.');
+      const limits = { ...defaults };
+      for (let i = 0; i < words.length; i += 4) {
+        const name = words[i]!.toLowerCase() === 'slave' ? 'replica' : words[i]!.toLowerCase();
+        const [hard, soft, seconds] = words.slice(i + 1, i + 4).map((w, j) => (j < 2 ? parseMemory(w) : /^\d+$/.test(w) ? Number(w) : null));
+        if (!(CLIENT_CLASSES as readonly string[]).includes(name)) throw new FlagError('Invalid client class specified in buffer limit configuration.');
+        if (hard === null || soft === null || seconds === null) throw new FlagError('Error in hard, soft or soft_seconds setting in buffer limit configuration.');
+        limits[name as ClientClass] = { hardBytes: hard!, softBytes: soft!, softSeconds: seconds! };
+      }
+      return limits;
+    },
+  };
+}
+
+/** How CONFIG GET client-output-buffer-limit shows the limits, in Redis's words. */
+export function formatOutputBufferLimits(limits: OutputBufferLimits): string {
+  const redisName = (c: ClientClass) => (c === 'replica' ? 'slave' : c);
+  return CLIENT_CLASSES.map((c) => `${redisName(c)} ${limits[c].hardBytes} ${limits[c].softBytes} ${limits[c].softSeconds}`).join(' ');
+}
+
+/** Client flags (step 07 on): the output buffer limits, with redis-server's defaults. */
+export const CLIENT_FLAGS = {
+  'client-output-buffer-limit': outputBufferLimitFlag({
+    normal: { hardBytes: 0, softBytes: 0, softSeconds: 0 },
+    replica: { hardBytes: 256 * 1024 ** 2, softBytes: 64 * 1024 ** 2, softSeconds: 60 },
+    pubsub: { hardBytes: 32 * 1024 ** 2, softBytes: 8 * 1024 ** 2, softSeconds: 60 },
+  }),
 };
 
 /** Every flag at its default: what a server started in-process gets unless told otherwise. */

@@ -11,6 +11,8 @@
 //                                  subscriptions)
 //   createClient(id, socket)       the step's own object for a connection: a subclass of
 //                                  Connection with what its commands keep per client
+//   outputBufferLimit(client)      how much unsent output a client may have before it is
+//                                  cut off (step 07: a subscriber that stops reading)
 //
 // Replies are never written from inside a read. They collect in the client's ReplyWriter,
 // the client joins the set of clients with pending replies, and at the end of the
@@ -25,6 +27,7 @@
 //   Q -- end of turn --> B[beforeSleep] --> S[socket.write, one per client]
 // ```
 import type net from 'node:net';
+import { systemClock, type Clock } from './clock.ts';
 import { listen, type Listener } from './listen.ts';
 import type { Logger } from './log.ts';
 import { ProtocolError, QueryBufferLimitError, ReplyWriter, RequestParser, type ProtocolVersion, type RespValue } from './resp.ts';
@@ -46,6 +49,14 @@ export class Connection {
   libVersion = '';
   /** Set by QUIT and by protocol errors: the replies so far leave, then the socket closes. */
   closeAfterReply = false;
+  /**
+   * Replies that were encoded once for many clients (a published message), in order after
+   * what `reply` held when they were queued. Shared, never copied per client.
+   */
+  private outbox: Buffer[] = [];
+  private outboxBytes = 0;
+  /** When the client's output first went over its soft limit (monotonic ms), or -1. */
+  softLimitSince = -1;
 
   constructor(
     readonly id: number,
@@ -61,6 +72,41 @@ export class Connection {
   set protocol(version: ProtocolVersion) {
     this.reply.protocol = version;
   }
+
+  /** Queues bytes encoded elsewhere, after every reply queued so far. */
+  queueEncoded(bytes: Buffer): void {
+    const before = this.reply.take();
+    if (before !== null) this.outbox.push(before);
+    this.outbox.push(bytes);
+    this.outboxBytes += (before?.length ?? 0) + bytes.length;
+  }
+
+  /** Output not yet handed to the kernel: queued replies and what the socket still buffers. */
+  get pendingOutputBytes(): number {
+    return this.reply.length + this.outboxBytes + (this.socket?.writableLength ?? 0);
+  }
+
+  /** Everything queued, in order, for one write; the queue is then empty. */
+  takeOutput(): Buffer[] {
+    const tail = this.reply.take();
+    if (this.outbox.length === 0) return tail === null ? [] : [tail];
+    const out = this.outbox;
+    if (tail !== null) out.push(tail);
+    this.outbox = [];
+    this.outboxBytes = 0;
+    return out;
+  }
+}
+
+/**
+ * How much output a client may leave unread (Redis's client-output-buffer-limit): past
+ * `hardBytes` it is disconnected at once; past `softBytes` for more than `softSeconds`, too.
+ * 0 means no limit.
+ */
+export interface OutputBufferLimit {
+  hardBytes: number;
+  softBytes: number;
+  softSeconds: number;
 }
 
 export interface NetworkingHooks<C extends Connection> {
@@ -75,6 +121,8 @@ export interface NetworkingHooks<C extends Connection> {
   clientClosed?(client: C): void;
   /** Makes the object for a new connection: the step's own Connection subclass. */
   createClient(id: number, socket: net.Socket): C;
+  /** The output limit that applies to this client now, if any (by its class: a subscriber...). */
+  outputBufferLimit?(client: C): OutputBufferLimit | null;
 }
 
 /** The clients of one server, and the loop that serves them. */
@@ -92,6 +140,7 @@ export class Networking<C extends Connection> {
   constructor(
     private readonly hooks: NetworkingHooks<C>,
     private readonly log: Logger,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /** Starts accepting connections on every bind address; returns the port. */
@@ -107,6 +156,22 @@ export class Networking<C extends Connection> {
   addReply(client: C, value: RespValue): void {
     client.reply.write(value);
     this.replyAtTurnEnd(client);
+  }
+
+  /**
+   * Queues a reply already encoded for the client's protocol: a published message is
+   * encoded once per protocol and the same bytes go to every receiver. A client whose
+   * unread output passes its limit is disconnected; the sender and the others never wait.
+   */
+  addEncodedReply(client: C, bytes: Buffer): void {
+    if (client.socket === null || client.socket.destroyed) return;
+    client.queueEncoded(bytes);
+    this.replyAtTurnEnd(client);
+    if (this.overOutputLimit(client)) {
+      const omem = client.pendingOutputBytes;
+      this.log.warning(`Client id=${client.id} addr=${client.peer} name=${client.name} omem=${omem} closed for overcoming of output buffer limits.`);
+      client.socket.destroy();
+    }
   }
 
   /**
@@ -190,13 +255,32 @@ export class Networking<C extends Connection> {
   private writeToClient(client: C): void {
     const { socket } = client;
     if (socket === null || socket.destroyed) return;
-    const bytes = client.reply.take();
+    const output = client.takeOutput();
+    if (output.length > 1) socket.cork(); // several buffers, one segment where they fit
+    let flowing = true;
+    for (const bytes of output) flowing = socket.write(bytes);
+    if (output.length > 1) socket.uncork();
     // Backpressure: when the client does not read its replies, stop reading its requests.
-    if (bytes !== null && !socket.write(bytes) && !socket.isPaused()) {
+    if (!flowing && !socket.isPaused()) {
       socket.pause();
       socket.once('drain', () => socket.resume());
     }
     if (client.closeAfterReply) socket.end(() => socket.destroy());
+  }
+
+  /** Redis's checkClientOutputBufferLimits: the hard limit at once, the soft one in time. */
+  private overOutputLimit(client: C): boolean {
+    const limit = this.hooks.outputBufferLimit?.(client);
+    if (limit === null || limit === undefined) return false;
+    const pending = client.pendingOutputBytes;
+    if (limit.hardBytes > 0 && pending >= limit.hardBytes) return true;
+    if (limit.softBytes === 0 || pending < limit.softBytes) {
+      client.softLimitSince = -1;
+      return false;
+    }
+    const now = this.clock.monotonic();
+    if (client.softLimitSince < 0) client.softLimitSince = now;
+    return now - client.softLimitSince > limit.softSeconds * 1000;
   }
 
   private freeClient(client: C): void {

@@ -396,12 +396,36 @@ describe('cost stays linear in the size of a batch', () => {
       return allocateUnsafe(size);
     };
     try {
-      for (let i = 0; i < 100_000 && allocations < 10; i++) writer.write(bulk(`value-${i}`));
+      for (let i = 0; i < 100_000 && allocations < 14; i++) writer.write(bulk(`value-${i}`));
     } finally {
       Buffer.allocUnsafe = allocateUnsafe;
     }
-    expect(allocations, 'the buffer must grow by doubling, not by the size of each reply').toBeLessThan(10);
+    // 1.5 MB from a first chunk of 2 KB: about log2(750) = 10 doublings, not 100,000 growths.
+    expect(allocations, 'the buffer must grow by doubling, not by the size of each reply').toBeLessThan(14);
     expect(writer.take()!.length).toBeGreaterThan(1_500_000);
+  });
+
+  it('a quiet connection keeps a small chunk, and lets go of one grown for a huge batch', () => {
+    const writer = new ReplyWriter(2);
+    const sizes: number[] = [];
+    const allocateUnsafe = Buffer.allocUnsafe;
+    Buffer.allocUnsafe = (size: number) => {
+      sizes.push(size);
+      return allocateUnsafe(size);
+    };
+    try {
+      writer.write(bulk('subscribed'));
+      writer.take();
+      expect(sizes, 'a first small reply takes a small chunk').toEqual([2048]);
+      for (let i = 0; i < 20_000; i++) writer.write(bulk(`value-${i}`));
+      writer.take();
+      sizes.length = 0;
+      writer.write(bulk('quiet again'));
+      writer.take();
+      expect(sizes, 'after a huge batch, the next reply starts a new, ordinary chunk').toEqual([64 * 1024]);
+    } finally {
+      Buffer.allocUnsafe = allocateUnsafe;
+    }
   });
 
   it('a 60 KB inline command split across two reads is joined once', () => {

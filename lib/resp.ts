@@ -484,6 +484,13 @@ export function splitInlineArgs(line: string): string[] | null {
  * take() hands out a view of it: one write per batch, and no allocation per reply.
  */
 const CHUNK_BYTES = 64 * 1024;
+/**
+ * A connection's first chunk is small, and taken from Node's shared allocation pool: a
+ * server with 10,000 quiet connections (subscribers waiting for messages) must not hold
+ * 64 KB for each. A connection that keeps filling its chunks gets bigger ones, up to
+ * CHUNK_BYTES.
+ */
+const FIRST_CHUNK_BYTES = 2 * 1024;
 
 /**
  * Encodes replies into one growing buffer, so a batch of pipelined replies leaves in one
@@ -494,6 +501,7 @@ export class ReplyWriter {
   private chunk: Buffer = EMPTY; // allocated by the first reply
   private start = 0; // first byte not yet taken
   private offset = 0; // next byte to write
+  private nextChunkBytes = FIRST_CHUNK_BYTES;
 
   constructor(public protocol: ProtocolVersion = 2) {}
 
@@ -507,8 +515,9 @@ export class ReplyWriter {
     const out = this.chunk.subarray(this.start, this.offset);
     this.start = this.offset;
     // A nearly full chunk is let go (the socket may still be sending the bytes handed out);
-    // the next reply starts a new one.
-    if (this.chunk.length - this.offset < 1024) this.releaseChunk();
+    // the next reply starts a new one. So is one grown past CHUNK_BYTES for a huge batch: a
+    // quiet connection must not keep it.
+    if (this.chunk.length - this.offset < 1024 || this.chunk.length > CHUNK_BYTES) this.releaseChunk();
     return out;
   }
 
@@ -612,7 +621,9 @@ export class ReplyWriter {
     if (this.offset + bytes <= this.chunk.length) return;
     // Doubling keeps a huge pipelined batch linear: each byte is moved O(1) times on average.
     const untaken = this.offset - this.start;
-    this.newChunk(Math.max(CHUNK_BYTES, 2 * untaken, untaken + bytes));
+    // A connection that filled a chunk gets a bigger one next time.
+    if (this.chunk !== EMPTY) this.nextChunkBytes = Math.min(CHUNK_BYTES, 2 * this.nextChunkBytes);
+    this.newChunk(Math.max(this.nextChunkBytes, 2 * untaken, untaken + bytes));
   }
 
   private releaseChunk(): void {

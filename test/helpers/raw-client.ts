@@ -46,6 +46,19 @@ export class RawClient {
     this.socket.write(typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes);
   }
 
+  /**
+   * Stops reading from the socket, as a client that never reads its replies (a slow
+   * subscriber): what the server sends piles up in the kernel's buffers, then in the
+   * server's. resumeReading() undoes it.
+   */
+  stopReading(): void {
+    this.socket.pause();
+  }
+
+  resumeReading(): void {
+    this.socket.resume();
+  }
+
   /** Half-close: tell the server we are done sending (Ctrl-D in nc). */
   endWriting(): void {
     this.socket.end();

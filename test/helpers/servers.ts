@@ -27,6 +27,7 @@ interface StepModules {
   '04-expiry': typeof import('../../04-expiry/server.ts');
   '05-aof-persistence': typeof import('../../05-aof-persistence/server.ts');
   '06-rdb-snapshots': typeof import('../../06-rdb-snapshots/server.ts');
+  '07-pubsub': typeof import('../../07-pubsub/server.ts');
 }
 
 export type StepName = keyof StepModules;

@@ -8,7 +8,10 @@ import { RawClient, command } from './raw-client.ts';
 import { describeWithRedis, startRealRedis, type RealRedis } from './real-redis.ts';
 import { startStep, type StepName, type StepOptions, type TestServer } from './servers.ts';
 
-/** One step: which client (0, 1, ...) sends the command, and how many replies it awaits. */
+/**
+ * One step: which client (0, 1, ...) sends the command, and how many replies it awaits. A
+ * step that sends nothing only waits: for messages pushed to a subscriber, say.
+ */
 export interface SessionStep {
   client: number;
   send: string[];
@@ -26,6 +29,9 @@ export interface SessionCase {
 /** Shorthand for a step: `on(1, 'SET', 'k', 'v')`. */
 export const on = (client: number, ...send: string[]): SessionStep => ({ client, send });
 
+/** Shorthand for a step that sends nothing and waits for `count` replies (pushed messages). */
+export const receives = (client: number, count = 1): SessionStep => ({ client, send: [], replies: count });
+
 /** Runs a script against the server on `port`; returns the transcript, one line per step. */
 async function transcript(port: number, steps: SessionStep[]): Promise<string> {
   const clients: RawClient[] = [];
@@ -33,9 +39,11 @@ async function transcript(port: number, steps: SessionStep[]): Promise<string> {
     let out = '';
     for (const step of steps) {
       while (clients.length <= step.client) clients.push(await RawClient.connect(port));
-      const bytes = command(...step.send);
+      const client = clients[step.client]!;
+      const bytes = step.send.length === 0 ? '' : command(...step.send);
+      if (bytes !== '') client.send(bytes);
       const count = step.replies ?? 1;
-      const reply = count === 0 ? '' : (await clients[step.client]!.request(bytes, count)).toString('latin1');
+      const reply = count === 0 ? '' : (await client.readReplies(count)).bytes.toString('latin1');
       out += `${step.client}> ${bytes}${reply}`;
     }
     return out;
@@ -67,7 +75,7 @@ export function describeSessions<S extends StepName>(step: S, cases: SessionCase
         const expected = normalize(await transcript(redis.port, c.steps));
         const received = normalize(await transcript(ours.port, c.steps));
         if (expected !== received) {
-          const sent = c.steps.map((s) => `${s.client}> ${command(...s.send)}`).join('');
+          const sent = c.steps.map((s) => `${s.client}> ${s.send.length === 0 ? '(waits)' : command(...s.send)}`).join('');
           throw new ReplyMismatchError(sent, expected, received, 'real Redis answered this script differently (each step shows the client that sent it)');
         }
       });

@@ -1,0 +1,357 @@
+// 04: the keyspace with deadlines. Step 03 kept keys in a plain Map; this class keeps
+// Map's method names (get, set, has, delete, size, keys, clear) so the command handlers
+// barely change, and adds what expiry needs:
+//
+// - a deadline per key, in absolute Unix milliseconds, kept in a second index beside the
+//   values (as Redis keeps its `expires` dict beside the main dict);
+// - lazy expiry: every access checks the deadline first, and a key past it is deleted
+//   right there, so no command ever sees an expired key;
+// - active expiry: activeExpireCycle(), run 10 times a second, samples keys that have a
+//   deadline and deletes the expired ones, so keys nobody reads do not stay in memory.
+//
+// Keys and values are latin1 strings, as in step 03: one char per byte, binary-safe.
+import type { Clock } from '../lib/clock.ts';
+import type { RdbEntry } from '../lib/rdb.ts';
+import { FrozenView } from './frozen-view.ts';
+
+/** The active expiry cycle's tuning, after Redis's ACTIVE_EXPIRE_CYCLE_* constants. */
+export const ACTIVE_EXPIRE = {
+  /** Cycles per second (Redis's `hz`). */
+  hz: 10,
+  /** Keys with a deadline examined per loop of the cycle. */
+  keysPerLoop: 20,
+  /** Another loop runs while more than this share of the sample had expired. */
+  repeatAbovePercent: 25,
+  /** The most one cycle may run: 25% of the 100 ms between two cycles. */
+  timeBudgetMs: 25,
+} as const;
+
+/** What one run of the active cycle did, for INFO and for tests. */
+export interface ExpireCycleReport {
+  loops: number;
+  sampled: number;
+  expired: number;
+  /** The cycle stopped because it used its time budget, not because few keys were stale. */
+  timedOut: boolean;
+}
+
+export interface KeyspaceOptions {
+  /** Random numbers in [0, 1) for sampling; tests may pass a seeded generator. */
+  random?: () => number;
+  /** Told about each key that expired (lazily or actively): step 05 logs a DEL. */
+  onExpire?: (key: string) => void;
+  /** 05: a key's value or deadline changed, or it went (Redis's signalModifiedKey): WATCH listens. */
+  onModify?: (key: string) => void;
+  /** 05: every key is about to go (FLUSHALL; Redis's signalFlushedDb). */
+  onFlush?: () => void;
+}
+
+/** A key's deadline, and where the key sits in the array that sampling picks from. */
+interface Expiry {
+  deadline: bigint;
+  slot: number;
+}
+
+export class Keyspace {
+  // 06: not readonly: FLUSHALL during a save hands the old tables to the save (frozen-view.ts).
+  private values = new Map<string, string>();
+  private expires = new Map<string, Expiry>();
+  /** Every key that has a deadline, in no order: random sampling is an index away. */
+  private keysWithDeadline: string[] = [];
+  private readonly random: () => number;
+  private readonly events: KeyspaceOptions;
+  private isLoading = false; // 05
+  private saving: FrozenView | null = null; // 06: the snapshot being written, if any
+
+  /** Keys deleted because their deadline passed (INFO's expired_keys). */
+  expiredKeys = 0;
+  /** Cycles that stopped on their time budget (INFO's expired_time_cap_reached_count). */
+  timeCapReached = 0;
+  /** A running estimate of the time left to live of keys with a deadline, in ms. */
+  averageTtl = 0;
+  /**
+   * 05: changes made to the dataset since the start (Redis's server.dirty). A write command
+   * that moved it changed something, so it is propagated; one that did not never is.
+   */
+  dirty = 0;
+
+  constructor(private readonly clock: Clock, options: KeyspaceOptions = {}) {
+    this.random = options.random ?? Math.random;
+    this.events = options;
+  }
+
+  /**
+   * 05: true while the AOF is replayed. Nothing expires then: the file is replayed as it
+   * happened, and a key that was alive when a later command touched it must be alive when
+   * that command is replayed. Keys past their deadline go once loading is over.
+   */
+  get loading(): boolean {
+    return this.isLoading;
+  }
+
+  /** 05: runs `replay` (the AOF) with `loading` set. */
+  load<T>(replay: () => T): T {
+    this.isLoading = true;
+    try {
+      return replay();
+    } finally {
+      this.isLoading = false;
+    }
+  }
+
+  // ---- Map's interface, with lazy expiry on every access --------------------------------
+
+  /** How many keys are stored, including expired ones no access or cycle has removed yet. */
+  get size(): number {
+    return this.values.size;
+  }
+
+  get(key: string): string | undefined {
+    this.expireIfDue(key);
+    return this.values.get(key);
+  }
+
+  has(key: string): boolean {
+    this.expireIfDue(key);
+    return this.values.has(key);
+  }
+
+  /**
+   * Stores a new value and forgets any deadline, as SET, GETSET and MSET do. Overwriting a
+   * key that was past its deadline counts as an expiry first, as in Redis.
+   */
+  set(key: string, value: string): this {
+    this.expireIfDue(key);
+    this.beforeChange(key); // 06
+    this.values.set(key, value);
+    this.dropDeadline(key);
+    this.changed(key); // 05
+    return this;
+  }
+
+  /** Changes a live key's value but keeps its deadline, as APPEND and INCR do. */
+  update(key: string, value: string): this {
+    this.beforeChange(key); // 06
+    this.values.set(key, value);
+    this.changed(key); // 05
+    return this;
+  }
+
+  /** Deletes a key. An expired key counts as expired, not deleted: the answer is false. */
+  delete(key: string): boolean {
+    if (this.expireIfDue(key)) return false;
+    this.beforeChange(key); // 06
+    this.dropDeadline(key);
+    if (!this.values.delete(key)) return false;
+    this.changed(key); // 05
+    return true;
+  }
+
+  /** The live keys. Expired ones are skipped but left for the cycle, as Redis 7.0's KEYS does. */
+  *keys(): IterableIterator<string> {
+    const now = this.clock.now();
+    for (const key of this.values.keys()) if (!this.isExpiredAt(key, now)) yield key;
+  }
+
+  clear(): void {
+    this.events.onFlush?.(); // 05: before the keys go, so watchers can tell which existed
+    this.dirty++; // 05
+    // 06: new tables rather than emptied ones: a save in progress keeps reading the old.
+    this.saving?.detach();
+    this.values = new Map();
+    this.expires = new Map();
+    this.keysWithDeadline = [];
+    this.averageTtl = 0;
+  }
+
+  // ---- Deadlines ------------------------------------------------------------------------
+
+  /** How many keys have a deadline (INFO's expires=). */
+  get expiresCount(): number {
+    return this.expires.size;
+  }
+
+  /** The key's deadline in Unix ms, or undefined if it has none. Look the key up first. */
+  getDeadline(key: string): bigint | undefined {
+    return this.expires.get(key)?.deadline;
+  }
+
+  /** Gives an existing key a deadline (absolute Unix ms), replacing any it had. */
+  setDeadline(key: string, deadline: bigint): void {
+    this.beforeChange(key); // 06
+    this.changed(key); // 05
+    const expiry = this.expires.get(key);
+    if (expiry !== undefined) {
+      expiry.deadline = deadline;
+      return;
+    }
+    this.expires.set(key, { deadline, slot: this.keysWithDeadline.length });
+    this.keysWithDeadline.push(key);
+  }
+
+  /** Makes a key persistent again. False if it had no deadline. */
+  removeDeadline(key: string): boolean {
+    if (this.expires.has(key)) this.beforeChange(key); // 06
+    if (!this.dropDeadline(key)) return false;
+    this.changed(key); // 05
+    return true;
+  }
+
+  /**
+   * 05: is the key stored but past its deadline (Redis's keyIsExpired)? Unlike an access,
+   * asking does not delete it: WATCH wants to know without changing anything.
+   */
+  hasExpired(key: string): boolean {
+    return this.isExpiredAt(key, this.clock.now());
+  }
+
+  /** 05: is the key stored, even past its deadline (Redis's dictFind on the main dict)? */
+  isStored(key: string): boolean {
+    return this.values.has(key);
+  }
+
+  /**
+   * 06: a point-in-time view for a snapshot, as fork gives Redis's child (frozen-view.ts).
+   * Only the list of keys is copied now; a key keeps its old state aside the first time it
+   * changes before release() ends the view.
+   */
+  freeze(): { view: FrozenView; release: () => void } {
+    const values = this.values;
+    const expires = this.expires;
+    const view = new FrozenView(Array.from(values.keys()), expires.size, (key) => this.entryIn(values, expires, key));
+    this.saving = view;
+    const release = () => {
+      if (this.saving === view) this.saving = null;
+    };
+    return { view, release };
+  }
+
+  /** 06: a key about to change: a save in progress keeps its state as of its start. */
+  private beforeChange(key: string): void {
+    if (this.saving === null || !this.values.has(key)) return;
+    this.saving.keep(this.entryIn(this.values, this.expires, key));
+  }
+
+  private entryIn(values: Map<string, string>, expires: Map<string, Expiry>, key: string): RdbEntry {
+    return { key, value: values.get(key)!, deadline: expires.get(key)?.deadline ?? null };
+  }
+
+  /** 05: one change to the dataset: counted, and told to whoever listens. */
+  private changed(key: string): void {
+    this.dirty++;
+    this.events.onModify?.(key);
+  }
+
+  private dropDeadline(key: string): boolean {
+    const expiry = this.expires.get(key);
+    if (expiry === undefined) return false;
+    // Swap-remove: the last key takes the leaving key's slot, so removal is O(1).
+    const last = this.keysWithDeadline.pop()!;
+    if (last !== key) {
+      this.keysWithDeadline[expiry.slot] = last;
+      this.expires.get(last)!.slot = expiry.slot;
+    }
+    this.expires.delete(key);
+    return true;
+  }
+
+  // ---- Expiry ---------------------------------------------------------------------------
+
+  /** A key is expired once the clock is past its deadline (at the deadline it still lives). */
+  private isExpiredAt(key: string, now: number): boolean {
+    if (this.isLoading) return false; // 05
+    const expiry = this.expires.get(key);
+    return expiry !== undefined && now > expiry.deadline;
+  }
+
+  /** Lazy expiry: deletes the key if its deadline has passed. True if it did. */
+  private expireIfDue(key: string): boolean {
+    if (this.expires.size === 0 || !this.isExpiredAt(key, this.clock.now())) return false;
+    this.expire(key);
+    return true;
+  }
+
+  private expire(key: string): void {
+    this.beforeChange(key); // 06
+    this.dropDeadline(key);
+    this.values.delete(key);
+    this.expiredKeys++;
+    this.changed(key); // 05
+    this.events.onExpire?.(key);
+  }
+
+  /**
+   * Active expiry, one cycle: sample keys that have a deadline, delete the expired ones,
+   * and go again while the sample says many more are probably expired, but never for
+   * longer than the time budget, so clients are not kept waiting.
+   */
+  activeExpireCycle(): ExpireCycleReport {
+    const report: ExpireCycleReport = { loops: 0, sampled: 0, expired: 0, timedOut: false };
+    const start = this.clock.monotonic();
+    while (this.keysWithDeadline.length > 0) {
+      if (this.clock.monotonic() - start >= ACTIVE_EXPIRE.timeBudgetMs) {
+        report.timedOut = true;
+        this.timeCapReached++;
+        break;
+      }
+      const sample = this.sampleKeysWithDeadline(ACTIVE_EXPIRE.keysPerLoop);
+      const expired = this.expireSampled(sample);
+      report.loops++;
+      report.sampled += sample.length;
+      report.expired += expired;
+      if (expired * 100 <= sample.length * ACTIVE_EXPIRE.repeatAbovePercent) break;
+    }
+    if (this.keysWithDeadline.length === 0) this.averageTtl = 0;
+    return report;
+  }
+
+  /** Deletes the sampled keys that are past their deadline; returns how many. */
+  private expireSampled(sample: string[]): number {
+    const now = this.clock.now();
+    let expired = 0;
+    let ttlSum = 0;
+    for (const key of sample) {
+      const deadline = this.expires.get(key)!.deadline;
+      if (now > deadline) {
+        this.expire(key);
+        expired++;
+      } else {
+        ttlSum += Number(deadline) - now;
+      }
+    }
+    const alive = sample.length - expired;
+    if (alive > 0) this.updateAverageTtl(ttlSum / alive);
+    return expired;
+  }
+
+  /** Like Redis: the new sample weighs 2%, the estimate so far 98%. */
+  private updateAverageTtl(sampleAverage: number): void {
+    if (this.averageTtl === 0) this.averageTtl = sampleAverage;
+    this.averageTtl = Math.floor((this.averageTtl / 50) * 49 + sampleAverage / 50);
+  }
+
+  /**
+   * Up to `count` distinct keys with a deadline, chosen uniformly at random: a partial
+   * Fisher-Yates shuffle of the first `count` slots. Keys without a deadline are never in
+   * this array, so however many of them there are, they cost the cycle nothing.
+   */
+  private sampleKeysWithDeadline(count: number): string[] {
+    const keys = this.keysWithDeadline;
+    if (keys.length <= count) return keys.slice();
+    for (let i = 0; i < count; i++) {
+      const j = i + Math.floor(this.random() * (keys.length - i));
+      this.swapSlots(i, j);
+    }
+    return keys.slice(0, count);
+  }
+
+  private swapSlots(i: number, j: number): void {
+    const keys = this.keysWithDeadline;
+    const a = keys[i]!;
+    const b = keys[j]!;
+    keys[i] = b;
+    keys[j] = a;
+    this.expires.get(a)!.slot = j;
+    this.expires.get(b)!.slot = i;
+  }
+}

@@ -1,0 +1,222 @@
+// Step 07: publish/subscribe. Clients SUBSCRIBE to channels or PSUBSCRIBE to patterns, and
+// every message PUBLISHed to a matching channel is pushed to them at once (pubsub.ts), encoded
+// once for all receivers. A subscriber that stops reading is cut off once its unread output
+// passes its limit (--client-output-buffer-limit, lib/networking.ts), so it can neither make
+// the server's memory grow nor slow the publisher down. The rest is step 06.
+//
+// Run it:   make 07-pubsub
+// Try it:   redis-cli -p 6380 subscribe news   then, elsewhere:   redis-cli -p 6380 publish news hi
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import type net from 'node:net';
+import { join, resolve } from 'node:path';
+import {
+  CLIENT_FLAGS, COMMON_FLAGS, PERSISTENCE_FLAGS, SNAPSHOT_FLAGS, flagDefaults, isMain, runFromCommandLine, yesNoFlag, type FlagValues,
+} from '../lib/cli.ts';
+import { systemClock, type Cancel, type Clock } from '../lib/clock.ts';
+import { createLogger, type Logger, type LogSink } from '../lib/log.ts';
+import { Connection, Networking } from '../lib/networking.ts';
+import { loadAof } from './aof-load.ts';
+import { AofWriter, type FileIo } from './aof.ts';
+import { isCommand, processCommand } from './commands.ts';
+import { ACTIVE_EXPIRE, Keyspace } from './keyspace.ts';
+import { Propagation } from './propagate.ts';
+import { PubSub, Subscriptions } from './pubsub.ts';
+import { BGSAVE_SLICE_ENTRIES, Snapshots } from './rdb.ts';
+import { TransactionState, WatchedKeys, discardTransaction } from './transactions.ts';
+
+// 05: this step's flags add --dir, --appendonly, --appendfsync and --appendfilename.
+// 06: and --save and --dbfilename; with snapshots on, the AOF is off unless asked for, as
+// in redis-server.
+// 07: and --client-output-buffer-limit.
+const FLAGS = { ...COMMON_FLAGS, ...PERSISTENCE_FLAGS, appendonly: yesNoFlag(false), ...SNAPSHOT_FLAGS, ...CLIENT_FLAGS };
+
+// 04: `clock` lets tests hold time still and move it by hand (lib/clock.ts's FakeClock).
+// 05: `fileIo` and `onFatal` let tests give the AOF a failing disk and watch what follows.
+// 06: `bgsaveSliceEntries` lets tests cut a BGSAVE into many small slices.
+export type Options = FlagValues<typeof FLAGS> & {
+  logSink?: LogSink;
+  clock?: Clock;
+  fileIo?: FileIo;
+  onFatal?: (message: string) => void;
+  bgsaveSliceEntries?: number;
+};
+
+export interface RunningServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+/** The version of Redis whose replies this server reproduces. */
+export const REDIS_VERSION = '7.0.15';
+
+/**
+ * Everything the server knows, in one object (Redis's struct redisServer). Commands reach
+ * it through the client that sent them, so tests can run as many servers as they like.
+ */
+export class Server {
+  // 03: the keyspace. Keys and values are latin1 strings: one char per byte, binary-safe.
+  // 04: a Map with deadlines, which knows the time to tell which keys are past theirs.
+  readonly db: Keyspace;
+  readonly clock: Clock; // 04: where "now" comes from, so tests can move time
+  readonly stats = { keyspaceHits: 0, keyspaceMisses: 0 };
+  readonly startedAt = Date.now();
+  readonly runId = randomBytes(20).toString('hex');
+  readonly net: Networking<Client>;
+  port: number; // the one the OS picked, once listening on port 0
+  private readonly stopCron: Cancel; // 04
+  // 05: the persistence settings, and the AOF writer when appendonly is on.
+  // 06: and the snapshot settings, and the snapshots' state.
+  // 07: and the clients' output buffer limits.
+  readonly settings: Pick<Options, 'appendonly' | 'appendfsync' | 'dir' | 'appendfilename' | 'save' | 'dbfilename'> & {
+    outputBufferLimits: Options['client-output-buffer-limit'];
+  };
+  readonly rdb: Snapshots;
+  readonly aof: AofWriter | null;
+  readonly propagation: Propagation; // 05: where every change goes: the AOF
+  readonly watchedKeys: WatchedKeys; // 05: WATCH's registry
+  readonly pubsub = new PubSub(); // 07: who listens to which channel and pattern
+  private readonly log: Logger;
+
+  constructor(options: Options, log: Logger) {
+    this.port = options.port;
+    this.log = log;
+    this.clock = options.clock ?? systemClock; // 04
+    // 05: a key that expires is propagated as a DEL, so a replay never depends on when it
+    // runs; and any change to a key, or a flush, reaches the clients WATCHing it.
+    this.db = new Keyspace(this.clock, {
+      onExpire: (key) => this.propagate(['DEL', key]),
+      onModify: (key) => this.watchedKeys.touch(key),
+      onFlush: () => this.watchedKeys.touchAll(),
+    });
+    this.watchedKeys = new WatchedKeys(this.db);
+    const { appendonly, appendfsync, appendfilename, save, dbfilename } = options;
+    const outputBufferLimits = options['client-output-buffer-limit'];
+    this.settings = { appendonly, appendfsync, appendfilename, save, dbfilename, outputBufferLimits, dir: resolve(options.dir) };
+    mkdirSync(this.settings.dir, { recursive: true }); // 06: snapshots need it, AOF or not
+    this.rdb = new Snapshots(this.db, this.settings, this.clock, log, options.bgsaveSliceEntries ?? BGSAVE_SLICE_ENTRIES);
+    this.aof = appendonly ? this.openAof(options) : null;
+    this.propagation = new Propagation(this.aof === null ? [] : [this.aof]);
+    this.net = new Networking<Client>({
+      // 03: every request goes through the command table.
+      processCommand: (client, args) => processCommand(client, args),
+      createClient: (id, socket) => new Client(id, socket, this),
+      // 05: the AOF is written before any of the turn's replies leave; if it cannot keep
+      // its promise, none of them ever does.
+      beforeSleep: () => this.aof?.flush() ?? true,
+      clientClosed: (client) => {
+        discardTransaction(client); // 05: a closed connection unwatches
+        this.pubsub.unsubscribeAll(client); // 07: and leaves every channel and pattern
+      },
+      // 07: a subscriber's unread output is limited as Redis's pubsub class; others' is not.
+      outputBufferLimit: (client) => outputBufferLimits[client.subscriptions.count > 0 ? 'pubsub' : 'normal'],
+    }, log, this.clock);
+    this.stopCron = this.clock.every(1000 / ACTIVE_EXPIRE.hz, () => this.cron()); // 04
+  }
+
+  /** 05: opens the AOF for appending (creating --dir if needed). It is replayed before listening. */
+  private openAof(options: Options): AofWriter {
+    const { dir, appendfilename, appendfsync } = this.settings;
+    return new AofWriter({
+      path: join(dir, appendfilename),
+      fsync: appendfsync,
+      clock: this.clock,
+      log: this.log,
+      ...(options.fileIo && { io: options.fileIo }),
+      // As Redis does: a server that promised `always` and cannot keep the promise stops.
+      onFatal: options.onFatal ?? ((message) => {
+        this.log.warning(message);
+        process.exit(1);
+      }),
+    });
+  }
+
+  /** 05: a change to the dataset, for every propagation target (Redis's alsoPropagate). */
+  propagate(args: readonly string[]): void {
+    if (this.db.loading) return; // replaying the AOF: its commands are in it already
+    this.propagation.propagate(args);
+  }
+
+  /**
+   * 05: loads the data (Redis's loadDataFromDisk), once, before the server listens.
+   * 06: the AOF when it is on (it holds every write), else the last snapshot.
+   */
+  loadDataFromDisk(): void {
+    if (this.aof !== null) this.loadAppendOnlyFile(this.aof);
+    else this.loadSnapshot();
+  }
+
+  /** 06: dump.rdb into the keyspace; keys whose deadline passed while down stay dead. */
+  private loadSnapshot(): void {
+    const started = this.clock.monotonic();
+    if (!this.db.load(() => this.rdb.load())) return;
+    const seconds = ((this.clock.monotonic() - started) / 1000).toFixed(3);
+    this.log.notice(`Done loading RDB, keys loaded: ${this.rdb.loadedKeys}, keys expired: ${this.rdb.expiredAtLoad}.`);
+    this.log.notice(`DB loaded from disk: ${seconds} seconds`);
+  }
+
+  /** 05: replays the AOF through the command table, as a client with no connection. */
+  private loadAppendOnlyFile(aof: AofWriter): void {
+    const replay = new Client(0, null, this);
+    const started = this.clock.monotonic();
+    const report = this.db.load(() => loadAof(aof.path, {
+      run: (args) => processCommand(replay, args),
+      isCommand: (name) => isCommand(name),
+      truncate: (length) => aof.truncate(length),
+    }, this.log));
+    const seconds = ((this.clock.monotonic() - started) / 1000).toFixed(3);
+    if (report === null) this.log.notice(`No append only file yet: creating ${aof.path}`);
+    else this.log.notice(`DB loaded from append only file: ${seconds} seconds (${report.commands} commands, ${this.db.size} keys in the dataset)`);
+  }
+
+  /**
+   * 04: Redis's serverCron, the periodic work, `hz` times a second: for now one cycle of
+   * active expiry, which keeps within its own time budget.
+   */
+  private cron(): void {
+    this.db.activeExpireCycle();
+    this.rdb.cron(); // 06: a save point reached, or a BGSAVE scheduled
+    // 05: the AOF has work no client is waiting for (the cycle's DELs, a write to retry,
+    // an everysec fsync that is due): it is done in beforeSleep, the one place that writes.
+    if (this.aof?.needsFlush) this.net.scheduleBeforeSleep();
+  }
+
+  /** Stops serving: every connection is ended. */
+  async close(): Promise<void> {
+    this.stopCron(); // 04
+    await this.net.close();
+    await this.rdb.abort(); // 06: a BGSAVE in progress is abandoned, the old snapshot kept
+    await this.aof?.close(); // 05: pending bytes written and synced
+  }
+}
+
+/** A connection as a command sees it (Redis's client): lib's Connection, plus its server. */
+export class Client extends Connection {
+  readonly transaction = new TransactionState(); // 05: MULTI's queue and the WATCHed keys
+  readonly subscriptions = new Subscriptions(); // 07: the channels and patterns it listens to
+  /** 05: what the running write command asks to propagate instead of itself (strings.ts). */
+  propagateAs: string[] | undefined = undefined;
+
+  constructor(id: number, socket: net.Socket | null, readonly server: Server) {
+    super(id, socket);
+  }
+
+  get db(): Keyspace {
+    return this.server.db;
+  }
+}
+
+export async function startServer(overrides: Partial<Options> = {}): Promise<RunningServer> {
+  const options: Options = { ...flagDefaults(FLAGS), ...overrides };
+  const log = createLogger(options.loglevel, options.logSink);
+  const server = new Server(options, log);
+  server.loadDataFromDisk(); // 05
+  const listener = await server.net.listen(options.bind, options.port);
+  server.port = listener.port;
+  log.notice(`Ready to accept connections on ${listener.addresses.join(', ')}`);
+  return { port: listener.port, close: () => server.close() };
+}
+
+if (isMain(import.meta.url)) {
+  await runFromCommandLine(FLAGS, startServer);
+}
