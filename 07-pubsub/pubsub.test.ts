@@ -2,8 +2,9 @@
 // receives and in which shape (RESP2 arrays, RESP3 pushes), what PUBLISH counts, patterns,
 // the subscribed-mode rules of RESP2, PUBSUB's introspection, and the errors.
 //
-// Redis answers UNSUBSCRIBE (with no channel) and PUBSUB CHANNELS in the order of its hash
-// table, which changes from run to run, so those are compared with one channel at a time.
+// Redis answers UNSUBSCRIBE (with no channel) and PUBSUB CHANNELS, and sends the pmessages
+// of several matching patterns, in the order of its hash tables, which changes from run to
+// run; those are compared with one channel or pattern at a time.
 import fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,8 +48,9 @@ const sessions: SessionCase[] = [
       on(1, 'PUBLISH', 'xdz', '7'), on(1, 'PUBLISH', 'star*', '8'), receives(0), on(1, 'PUBLISH', 'starx', '9')],
   },
   {
-    name: 'a channel subscriber that also matches patterns gets the message, then each pmessage',
-    steps: [on(0, 'SUBSCRIBE', 'news'), on(0, 'PSUBSCRIBE', 'n*'), on(0, 'PSUBSCRIBE', '*s'), on(1, 'PUBLISH', 'news', 'x'), { client: 0, send: [], replies: 3 }],
+    // With two matching patterns, Redis sends the pmessages in its hash table's order.
+    name: 'a channel subscriber that also matches a pattern gets the message, then the pmessage',
+    steps: [on(0, 'SUBSCRIBE', 'news'), on(0, 'PSUBSCRIBE', 'n*'), on(1, 'PUBLISH', 'news', 'x'), { client: 0, send: [], replies: 2 }],
   },
   {
     name: 'UNSUBSCRIBE one channel, a channel it never had, and all (one left)',

@@ -86,11 +86,15 @@ export class Connection {
     return this.reply.length + this.outboxBytes + (this.socket?.writableLength ?? 0);
   }
 
+  /** True when shared encoded replies wait beside the reply writer's bytes. */
+  get hasEncoded(): boolean {
+    return this.outbox.length > 0;
+  }
+
   /** Everything queued, in order, for one write; the queue is then empty. */
   takeOutput(): Buffer[] {
-    const tail = this.reply.take();
-    if (this.outbox.length === 0) return tail === null ? [] : [tail];
     const out = this.outbox;
+    const tail = this.reply.take();
     if (tail !== null) out.push(tail);
     this.outbox = [];
     this.outboxBytes = 0;
@@ -255,11 +259,16 @@ export class Networking<C extends Connection> {
   private writeToClient(client: C): void {
     const { socket } = client;
     if (socket === null || socket.destroyed) return;
-    const output = client.takeOutput();
-    if (output.length > 1) socket.cork(); // several buffers, one segment where they fit
     let flowing = true;
-    for (const bytes of output) flowing = socket.write(bytes);
-    if (output.length > 1) socket.uncork();
+    if (!client.hasEncoded) {
+      // The common case: this turn's replies, in one buffer.
+      const bytes = client.reply.take();
+      if (bytes !== null) flowing = socket.write(bytes);
+    } else {
+      socket.cork(); // several buffers: as few segments as they fit in
+      for (const bytes of client.takeOutput()) flowing = socket.write(bytes);
+      socket.uncork();
+    }
     // Backpressure: when the client does not read its replies, stop reading its requests.
     if (!flowing && !socket.isPaused()) {
       socket.pause();
