@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FakeClock } from '../../lib/clock.ts';
 import { commandsInAof } from '../../test/helpers/aof-file.ts';
 import { expectCommands } from '../../test/helpers/bytes.ts';
 import { RawClient, command } from '../../test/helpers/raw-client.ts';
@@ -21,7 +22,9 @@ describe('exercise 3: CONFIG SET appendonly', () => {
   async function start(appendonly: boolean): Promise<RawClient> {
     client?.destroy();
     await server?.close();
-    server = await startExerciseServer(import.meta.url, { dir, appendonly, appendfsync: 'always' });
+    // Time stands still (no cron runs): a key past its deadline stays stored until a command
+    // touches it, and no DEL from the active expiry cycle lands in the file while it is read.
+    server = await startExerciseServer(import.meta.url, { dir, appendonly, appendfsync: 'always', clock: new FakeClock() });
     client = await RawClient.connect(server.port);
     return client;
   }
