@@ -362,7 +362,7 @@ describe('loadAof', () => {
           cut >= cmd('MULTI').length + cmd('SET', 'a', '2').length ? ['SET'] : [],
           cut >= cmd('MULTI').length + cmd('SET', 'a', '2').length + cmd('INCR', 'a').length ? ['INCR'] : [],
         ));
-        expect(report, `cut at ${cut}`).toEqual({ commands: replayer.ran.length, bytes: before.length, truncatedBytes: cut });
+        expect(report, `cut at ${cut}`).toEqual({ commands: 2, bytes: before.length, truncatedBytes: cut }); // SELECT and SET: the block does not count
         expect(fs.readFileSync(path, 'latin1')).toBe(before);
         const wholeCommandsInBlock = replayer.ran.length > 2;
         expect(lines.some((l) => l.endsWith('Revert incomplete MULTI/EXEC transaction in AOF file appendonly.aof')), `cut at ${cut}`).toBe(wholeCommandsInBlock);

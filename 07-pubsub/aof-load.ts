@@ -19,7 +19,7 @@ import { ProtocolError, RequestParser, encodeCommand, type RespValue } from '../
 export class AofLoadError extends Error {}
 
 export interface LoadReport {
-  /** Commands replayed (MULTI and EXEC included). */
+  /** Commands replayed (MULTI and EXEC included; not those of a transaction dropped whole). */
   commands: number;
   /** Bytes of the file that hold whole commands and whole transactions (after any truncation). */
   bytes: number;
@@ -39,18 +39,20 @@ const STAR = 0x2a; // '*': a command
 const HASH = 0x23; // '#': an annotation line Redis may write (#TS:...), skipped
 
 /**
- * Replays the AOF at `path`. Returns null when there is no file yet. Throws AofLoadError,
- * naming the byte offset, when anything but the tail is damaged.
+ * Replays the AOF at `path`. Returns null when there is nothing to replay yet (no file, or
+ * the empty one a first start creates). Throws AofLoadError, naming the byte offset, when
+ * anything but the tail is damaged.
  */
 export function loadAof(path: string, replayer: Replayer, log: Logger): LoadReport | null {
   const data = readFile(path);
-  if (data === null) return null;
+  if (data === null || data.length === 0) return null;
   const name = basename(path);
   const parser = new RequestParser();
   parser.feed(data);
   let offset = 0; // where the next command starts: everything before it was replayed
   let commands = 0;
   let multiAt = -1; // offset of the MULTI of the transaction being read, -1 outside one
+  let commandsBeforeMulti = 0;
   for (;;) {
     const args = nextCommand(parser, name, offset);
     if (args === null) break;
@@ -67,7 +69,10 @@ export function loadAof(path: string, replayer: Replayer, log: Logger): LoadRepo
     if (verb === 'MULTI' && multiAt >= 0) throw badFormat(name, offset, `MULTI inside the transaction that starts at offset ${multiAt}`);
     if (verb === 'EXEC' && multiAt < 0) throw badFormat(name, offset, 'EXEC without MULTI');
     checkReplayed(replayer.run(args), args, offset, name);
-    if (verb === 'MULTI') multiAt = offset;
+    if (verb === 'MULTI') {
+      multiAt = offset;
+      commandsBeforeMulti = commands;
+    }
     if (verb === 'EXEC') multiAt = -1;
     commands++;
     offset = end;
@@ -86,7 +91,8 @@ export function loadAof(path: string, replayer: Replayer, log: Logger): LoadRepo
     replayer.truncate(validUpTo);
     log.warning(`AOF ${name} loaded anyway because aof-load-truncated is enabled`);
   }
-  return { commands, bytes: validUpTo, truncatedBytes };
+  // The commands of a transaction dropped whole were never applied: they do not count.
+  return { commands: multiAt >= 0 ? commandsBeforeMulti : commands, bytes: validUpTo, truncatedBytes };
 }
 
 /** The next command, or null at the end of the whole commands; framing errors name the offset. */
