@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as tuned from '../lib/resp.ts';
 import * as teaching from './resp.ts';
+import { splitAt } from '../test/helpers/bytes.ts';
 
 const latin1 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('latin1');
 const bytesOf = (text: string): Buffer => Buffer.from(text, 'latin1');
@@ -51,17 +52,6 @@ function parseWithBoth(chunks: Buffer[]): Outcome {
   return ours;
 }
 
-/** Cuts `bytes` at the given positions (taken modulo its length). */
-function split(bytes: Buffer, cuts: number[]): Buffer[] {
-  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
-  const chunks: Buffer[] = [];
-  let from = 0;
-  for (const p of [...points, bytes.length]) {
-    if (p > from) chunks.push(bytes.subarray(from, p));
-    from = p;
-  }
-  return chunks;
-}
 
 const cuts = fc.array(fc.nat(), { maxLength: 30 });
 
@@ -204,7 +194,7 @@ describe('the two request parsers answer the same', () => {
   it('on valid streams, split anywhere: the requests each element stands for', () => {
     fc.assert(
       fc.property(fc.array(validElement, { minLength: 1, maxLength: 15 }), cuts, (stream, at) => {
-        const outcome = parseWithBoth(split(bytesOf(join(stream)), at));
+        const outcome = parseWithBoth(splitAt(bytesOf(join(stream)), at));
         expect(outcome.error).toBeUndefined();
         expect(outcome.requests.map(([, args]) => args)).toEqual(stream.map((e) => e.args!).filter((args) => args.length > 0));
       }),
@@ -226,7 +216,7 @@ describe('the two request parsers answer the same', () => {
     const seen = new Set<string>();
     fc.assert(
       fc.property(fc.array(anyElement, { minLength: 1, maxLength: 10 }), cuts, (stream, at) => {
-        const outcome = parseWithBoth(split(bytesOf(join(stream)), at));
+        const outcome = parseWithBoth(splitAt(bytesOf(join(stream)), at));
         if (outcome.error) seen.add(outcome.error[1].replace(/, got .*$/s, ''));
       }),
       { numRuns: 500 },
@@ -244,7 +234,7 @@ describe('the two request parsers answer the same', () => {
   it('on mutated streams: flipped, inserted and deleted bytes, cut short', () => {
     fc.assert(
       fc.property(fc.array(anyElement, { minLength: 1, maxLength: 10 }), fc.array(mutation, { minLength: 1, maxLength: 6 }), cuts, (stream, mutations, at) => {
-        parseWithBoth(split(bytesOf(mutate(join(stream), mutations)), at));
+        parseWithBoth(splitAt(bytesOf(mutate(join(stream), mutations)), at));
       }),
       { numRuns: 500 },
     );
@@ -253,7 +243,7 @@ describe('the two request parsers answer the same', () => {
   it('on random bytes', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 300 }), cuts, (bytes, at) => {
-        parseWithBoth(split(Buffer.from(bytes), at));
+        parseWithBoth(splitAt(Buffer.from(bytes), at));
       }),
       { numRuns: 300 },
     );
@@ -270,7 +260,7 @@ describe('the two request parsers answer the same', () => {
         fc.integer({ min: -2, max: 2 }),
         (before, line, after, at, nearLimit) => {
           const lineStart = join(before).length + line.start;
-          const chunks = split(bytesOf(join(before) + line.bytes + join(after)), [...at, lineStart + INLINE_LIMIT + nearLimit]);
+          const chunks = splitAt(bytesOf(join(before) + line.bytes + join(after)), [...at, lineStart + INLINE_LIMIT + nearLimit]);
           const outcome = parseWithBoth(chunks);
           seen.add(outcome.error?.[1] ?? 'no error');
         },
@@ -294,7 +284,7 @@ describe('the two request parsers answer the same', () => {
       fc.assert(
         fc.property(fc.integer({ min: 8, max: 400 }), fc.array(validElement, { minLength: 1, maxLength: 10 }), cuts, (limit, stream, at) => {
           for (const l of limits) l.maxQueryBytes = limit;
-          const outcome = parseWithBoth(split(bytesOf(join(stream)), at));
+          const outcome = parseWithBoth(splitAt(bytesOf(join(stream)), at));
           if (outcome.error) {
             expect(outcome.error[1]).toBe('query buffer limit');
             closed++;

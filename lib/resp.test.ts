@@ -9,6 +9,7 @@ import {
   array, boolean, bulk, double, encodeCommand, error, formatDouble, integer, map, push, set, simple,
   splitInlineArgs, verbatim, type ProtocolVersion, type RespValue,
 } from './resp.ts';
+import { splitAt } from '../test/helpers/bytes.ts';
 
 const latin1 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('latin1');
 const bytesOf = (text: string): Buffer => Buffer.from(text, 'latin1');
@@ -51,17 +52,6 @@ const requestStream = fc.array(fc.oneof({ weight: 5, arbitrary: multibulk }, { w
   maxLength: 20,
 });
 
-/** Cuts `bytes` into chunks at the given positions (taken modulo its length). */
-function split(bytes: Buffer, cuts: number[]): Buffer[] {
-  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
-  const chunks: Buffer[] = [];
-  let from = 0;
-  for (const p of [...points, bytes.length]) {
-    if (p > from) chunks.push(bytes.subarray(from, p));
-    from = p;
-  }
-  return chunks;
-}
 
 // ---------------------------------------------------------------------------------------
 // Driving the parser as a server does
@@ -104,7 +94,7 @@ describe('RequestParser', () => {
       fc.property(requestStream, fc.array(fc.nat(), { maxLength: 30 }), (stream, cuts) => {
         const bytes = bytesOf(stream.map((r) => r.bytes).join(''));
         const expected = stream.flatMap((r) => (r.args === null ? [] : [r.args]));
-        const outcome = parseChunks(split(bytes, cuts));
+        const outcome = parseChunks(splitAt(bytes, cuts));
         expect(outcome.error).toBeUndefined();
         expect(outcome.requests).toEqual(expected);
       }),
@@ -126,7 +116,7 @@ describe('RequestParser', () => {
     fc.assert(
       fc.property(requestStream, fc.array(fc.nat(), { maxLength: 10 }), (stream, cuts) => {
         const parser = new RequestParser();
-        for (const chunk of split(bytesOf(stream.map((r) => r.bytes).join('')), cuts)) {
+        for (const chunk of splitAt(bytesOf(stream.map((r) => r.bytes).join('')), cuts)) {
           parser.feed(chunk);
           while (parser.next() !== null);
         }
@@ -138,7 +128,7 @@ describe('RequestParser', () => {
   it('never throws anything but a protocol error on random bytes', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 300 }), fc.array(fc.nat(), { maxLength: 10 }), (bytes, cuts) => {
-        parseChunks(split(Buffer.from(bytes), cuts));
+        parseChunks(splitAt(Buffer.from(bytes), cuts));
       }),
       { numRuns: 500 },
     );
@@ -160,7 +150,7 @@ describe('RequestParser', () => {
           else if (kind === 'delete') bytes.splice(i, 1);
           else bytes.length = i;
         }
-        parseChunks(split(Buffer.from(bytes), cuts));
+        parseChunks(splitAt(Buffer.from(bytes), cuts));
       }),
       { numRuns: 500 },
     );
@@ -191,7 +181,7 @@ describe('RequestParser', () => {
 
   describe('limits, as Redis words them', () => {
     const errorOf = (bytes: string, chunkSize = 4096): string | undefined => {
-      const chunks = split(bytesOf(bytes), Array.from({ length: Math.ceil(bytes.length / chunkSize) }, (_, i) => i * chunkSize));
+      const chunks = splitAt(bytesOf(bytes), Array.from({ length: Math.ceil(bytes.length / chunkSize) }, (_, i) => i * chunkSize));
       return parseChunks(chunks).error?.message;
     };
     const big = LIMITS.maxInlineBytes + 1;
@@ -318,7 +308,7 @@ describe.each([2, 3] as const)('ReplyWriter and ReplyParser in RESP%i', (protoco
         const bytes = Buffer.from(writer.take()!);
         const parser = new ReplyParser();
         const received: RespValue[] = [];
-        for (const chunk of split(bytes, cuts)) {
+        for (const chunk of splitAt(bytes, cuts)) {
           parser.feed(chunk);
           for (let v = parser.next(); v !== undefined; v = parser.next()) received.push(v);
         }

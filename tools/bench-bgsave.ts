@@ -10,12 +10,12 @@
 //   3. the save time is from BGSAVE's reply until INFO says the save is over.
 //
 // Results are figures side by side and ratios (ours / Redis), never a pass or fail.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RawClient, command } from '../test/helpers/raw-client.ts';
-import { freePort, waitForPort } from '../test/helpers/ports.ts';
+import { freePort } from '../test/helpers/ports.ts';
+import { startProcess, stepFolder } from './bench-processes.ts';
 
 const KEYS = Number(process.env.KEYS ?? 1_000_000);
 const STEP = process.env.STEP ?? '06';
@@ -26,18 +26,6 @@ interface Measurement {
   maxWaitMs: number;
   p99WaitMs: number;
   idleMaxWaitMs: number;
-}
-
-function stepFolder(step: string): string {
-  const match = readdirSync('.').find((d) => d.startsWith(step.padStart(2, '0') + '-'));
-  if (match === undefined) throw new Error(`no step ${step}`);
-  return match;
-}
-
-async function startProcess(program: string, args: string[], port: number): Promise<() => void> {
-  const child = spawn(program, args, { stdio: 'ignore' });
-  await waitForPort(port, 30_000);
-  return () => child.kill('SIGKILL');
 }
 
 /** Fills the server with KEYS keys of 16-byte values, 1,000 per MSET, 50 MSETs per write. */
@@ -110,7 +98,7 @@ async function main(): Promise<void> {
       const port = await freePort();
       const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', join(dir, who)];
       rmSync(join(dir, who), { recursive: true, force: true });
-      if (who === 'redis') (await import('node:fs')).mkdirSync(join(dir, who));
+      if (who === 'redis') mkdirSync(join(dir, who));
       const stop = who === 'redis'
         ? await startProcess('redis-server', args, port)
         : await startProcess(process.execPath, ['--import', 'tsx', `${step}/server.ts`, ...args, '--loglevel', 'warning'], port);

@@ -3,11 +3,12 @@
 // that whatever else the machine is doing falls on both alike; each figure is the median
 // of its rounds, and the result is reported as a ratio (ours / Redis), never as an
 // absolute pass or fail.
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, waitForPort } from '../test/helpers/ports.ts';
+import { freePort } from '../test/helpers/ports.ts';
+import { startProcess, stepFolder } from './bench-processes.ts';
 
 interface Scenario {
   label: string;
@@ -20,18 +21,6 @@ const SCENARIOS: Scenario[] = [
 ];
 
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
-
-function stepFolder(step: string): string {
-  const match = readdirSync('.').find((d) => d.startsWith(step.padStart(2, '0') + '-'));
-  if (match === undefined) throw new Error(`no step ${step}`);
-  return match;
-}
-
-async function startProcess(command: string, args: string[], port: number): Promise<() => void> {
-  const child = spawn(command, args, { stdio: 'ignore' });
-  await waitForPort(port);
-  return () => child.kill('SIGKILL');
-}
 
 /** Runs redis-benchmark once; returns requests per second per test ("SET", "GET"). */
 function benchmark(port: number, args: string[]): Map<string, number> {

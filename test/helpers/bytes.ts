@@ -177,3 +177,15 @@ export function expectCommands(what: string, received: readonly string[][], expe
   if (received.length === expected.length && received.every((args, i) => sameCommand(args, expected[i]!))) return;
   throw new ContentMismatchError(describeCommandsMismatch(what, expected, received, hint));
 }
+
+/** Cuts `bytes` into chunks at the given positions (taken modulo its length), as reads might. */
+export function splitAt(bytes: Buffer, cuts: number[]): Buffer[] {
+  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+  const chunks: Buffer[] = [];
+  let from = 0;
+  for (const p of [...points, bytes.length]) {
+    if (p > from) chunks.push(bytes.subarray(from, p));
+    from = p;
+  }
+  return chunks;
+}

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, it } from 'vitest';
 import { ReplyMismatchError } from './bytes.ts';
 import { RawClient, command } from './raw-client.ts';
 import { describeWithRedis, startRealRedis, type RealRedis } from './real-redis.ts';
-import { startStep, type TestServer } from './servers.ts';
+import { startStep, type StepName, type StepOptions, type TestServer } from './servers.ts';
 
 export interface DiffCase {
   name: string;
@@ -44,34 +44,50 @@ async function answerFrom(port: number, c: DiffCase): Promise<Answer> {
 }
 
 /**
+ * Registers the hooks of a suite that runs `step`'s server beside a real redis-server:
+ * both started once, both emptied before each test. Read `.ours` and `.redis` in tests.
+ */
+export function useStepAndRedis<S extends StepName>(step: S, serverOptions?: StepOptions<S>): { readonly ours: TestServer; readonly redis: RealRedis } {
+  let ours: TestServer;
+  let redis: RealRedis;
+  beforeAll(async () => {
+    [ours, redis] = await Promise.all([startStep(step, serverOptions), startRealRedis()]);
+  });
+  afterAll(async () => {
+    await Promise.all([ours?.close(), redis?.stop()]);
+  });
+  beforeEach(async () => {
+    for (const port of [ours.port, redis.port]) {
+      const client = await RawClient.connect(port);
+      try {
+        // Any reply will do: a step without keys (02) answers FLUSHALL with an error.
+        await client.request(command('FLUSHALL'));
+      } finally {
+        client.destroy();
+      }
+    }
+  });
+  return {
+    get ours() {
+      return ours;
+    },
+    get redis() {
+      return redis;
+    },
+  };
+}
+
+/**
  * Declares a suite that compares `step` with real Redis on every case. Both start empty,
  * and are flushed before each case.
  */
-export function describeDifferential(step: string, cases: DiffCase[], serverOptions: Record<string, unknown> = {}): void {
+export function describeDifferential<S extends StepName>(step: S, cases: DiffCase[], serverOptions?: StepOptions<S>): void {
   describeWithRedis(['redis-server'], `${step} replies exactly as Redis 7 does`, () => {
-    let ours: TestServer;
-    let redis: RealRedis;
-    beforeAll(async () => {
-      [ours, redis] = await Promise.all([startStep(step, serverOptions), startRealRedis()]);
-    });
-    afterAll(async () => {
-      await Promise.all([ours?.close(), redis?.stop()]);
-    });
-    beforeEach(async () => {
-      for (const port of [ours.port, redis.port]) {
-        const client = await RawClient.connect(port);
-        try {
-          // Any reply will do: a step without keys (02) answers FLUSHALL with an error.
-          await client.request(command('FLUSHALL'));
-        } finally {
-          client.destroy();
-        }
-      }
-    });
+    const servers = useStepAndRedis(step, serverOptions);
     for (const c of cases) {
       it(c.name, async () => {
         const normalize = c.normalize ?? ((s: string) => s);
-        const [expected, received] = await Promise.all([answerFrom(redis.port, c), answerFrom(ours.port, c)]);
+        const [expected, received] = await Promise.all([answerFrom(servers.redis.port, c), answerFrom(servers.ours.port, c)]);
         if (expected.problem !== undefined) throw new Error(`real Redis did not answer this case as declared: ${expected.problem}`);
         if (received.problem !== undefined || normalize(expected.bytes) !== normalize(received.bytes)) {
           const why = received.problem === undefined ? 'real Redis replied differently' : `real Redis replied, but from this server: ${received.problem}`;

@@ -2,11 +2,12 @@
 // connections and answered before the next step goes, runs against the step's server and
 // against real Redis; the transcripts (who sent what, what came back) must be identical.
 // This is how a race between two clients (WATCH, then another client's write) is compared.
-import { afterAll, beforeAll, beforeEach, it } from 'vitest';
+import { it } from 'vitest';
 import { ReplyMismatchError } from './bytes.ts';
 import { RawClient, command } from './raw-client.ts';
-import { describeWithRedis, startRealRedis, type RealRedis } from './real-redis.ts';
-import { startStep, type StepName, type StepOptions, type TestServer } from './servers.ts';
+import { useStepAndRedis } from './differential.ts';
+import { describeWithRedis } from './real-redis.ts';
+import type { StepName, StepOptions } from './servers.ts';
 
 /**
  * One step: which client (0, 1, ...) sends the command, and how many replies it awaits. A
@@ -55,25 +56,12 @@ async function transcript(port: number, steps: SessionStep[]): Promise<string> {
 /** Declares a suite comparing `step` with real Redis on each multi-client script. */
 export function describeSessions<S extends StepName>(step: S, cases: SessionCase[], serverOptions?: StepOptions<S>): void {
   describeWithRedis(['redis-server'], `${step} answers several clients exactly as Redis 7 does`, () => {
-    let ours: TestServer;
-    let redis: RealRedis;
-    beforeAll(async () => {
-      [ours, redis] = await Promise.all([startStep(step, serverOptions), startRealRedis()]);
-    });
-    afterAll(async () => {
-      await Promise.all([ours?.close(), redis?.stop()]);
-    });
-    beforeEach(async () => {
-      for (const port of [ours.port, redis.port]) {
-        const client = await RawClient.connect(port);
-        await client.request(command('FLUSHALL')).finally(() => client.destroy());
-      }
-    });
+    const servers = useStepAndRedis(step, serverOptions);
     for (const c of cases) {
       it(c.name, async () => {
         const normalize = c.normalize ?? ((s: string) => s);
-        const expected = normalize(await transcript(redis.port, c.steps));
-        const received = normalize(await transcript(ours.port, c.steps));
+        const expected = normalize(await transcript(servers.redis.port, c.steps));
+        const received = normalize(await transcript(servers.ours.port, c.steps));
         if (expected !== received) {
           const sent = c.steps.map((s) => `${s.client}> ${s.send.length === 0 ? '(waits)' : command(...s.send)}`).join('');
           throw new ReplyMismatchError(sent, expected, received, 'real Redis answered this script differently (each step shows the client that sent it)');
