@@ -18,8 +18,8 @@ import type { Logger } from '../lib/log.ts';
 import { RdbEncoder, RdbError, decodeRdb } from '../lib/rdb.ts';
 import type { Keyspace } from './keyspace.ts';
 
-/** Entries per slice of a BGSAVE: a few milliseconds of encoding between two turns. */
-export const BGSAVE_SLICE_ENTRIES = 4096;
+/** Entries per slice of a BGSAVE: about a millisecond of encoding between two turns. */
+export const BGSAVE_SLICE_ENTRIES = 1024;
 /** After a failed BGSAVE, save points wait this long before trying again (Redis: 5 s). */
 const RETRY_DELAY_SECONDS = 5;
 
