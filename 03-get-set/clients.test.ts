@@ -4,6 +4,7 @@
 import { Redis } from 'ioredis';
 import { createClient, RESP_TYPES } from 'redis';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { expectBytes } from '../test/helpers/bytes.ts';
 import { startStep, type TestServer } from '../test/helpers/servers.ts';
 
 const BINARY = Buffer.from([0x00, 0xff, 0x0d, 0x0a, 0x80, 0x41]);
@@ -34,7 +35,7 @@ describe.each([
     expect(await client.set('greeting', 'hello')).toBe('OK');
     expect(await client.get('greeting')).toBe('hello');
     expect(await client.set(Buffer.from('bin\x00key', 'latin1'), BINARY)).toBe('OK');
-    expect((await client.getBuffer(Buffer.from('bin\x00key', 'latin1')))?.equals(BINARY)).toBe(true);
+    expectBytes('GET bin\\x00key', (await client.getBuffer(Buffer.from('bin\x00key', 'latin1'))) ?? Buffer.alloc(0), BINARY, 'binary values come back byte for byte');
     expect(await client.get('missing')).toBeNull();
     expect(await client.incr('counter')).toBe(1);
     expect(await client.incrby('counter', 41)).toBe(42);
@@ -74,7 +75,7 @@ describe.each([
     expect(await client.get('greeting')).toBe('hello');
     const binary = client.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer });
     expect(await binary.set('bin\x00key', BINARY)).toBe('OK');
-    expect((await binary.get('bin\x00key'))?.equals(BINARY)).toBe(true);
+    expectBytes('GET bin\\x00key', (await binary.get('bin\x00key')) ?? Buffer.alloc(0), BINARY, 'binary values come back byte for byte');
     expect(await client.get('missing')).toBeNull();
     expect(await client.incr('counter')).toBe(1);
     expect(await client.incrBy('counter', 41)).toBe(42);

@@ -17,9 +17,9 @@ describe.skipIf(process.env.TARGET === 'redis')('close() with clients connected'
         // Steps before 05 have no --dir; an option a step does not know is ignored at run time.
         const server = await startStep(step, { dir } as object);
         const client = await RawClient.connect(server.port);
+        // close() must resolve while the client is still connected, and end its connection.
         await server.close();
         await client.closed;
-        expect(client.isClosed).toBe(true);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
