@@ -3,7 +3,7 @@
 // Redis 7.0 has these three fields: TARGET=redis make check STEP=06 EX=1 runs the same check
 // against a real redis-server, its save slowed down with rdb-key-save-delay (a hidden
 // setting Redis's own tests use) so that there is time to watch it. Against your server
-// the save is cut into slices of one key each, for the same reason.
+// the save is cut into slices of 10 keys (200 slices), for the same reason.
 import fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,7 +31,7 @@ describe('exercise 1: current_fork_perc, current_save_keys_processed, current_sa
 
   beforeEach(async () => {
     dir = fs.mkdtempSync(join(tmpdir(), 'save-progress-'));
-    server = await startExerciseServer(import.meta.url, { dir, save: [], bgsaveSliceEntries: 1 });
+    server = await startExerciseServer(import.meta.url, { dir, save: [], bgsaveSliceEntries: 10 });
     c = await RawClient.connect(server.port);
     if (server.target === 'redis') await c.expectReply(command('CONFIG', 'SET', 'rdb-key-save-delay', '1500'), '+OK\r\n');
   });
