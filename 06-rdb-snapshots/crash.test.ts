@@ -54,7 +54,7 @@ describe(`${STEP} survives kill -9 during BGSAVE`, () => {
       await client.expectReply(command(...args), '+OK\r\n');
     }
     await client.expectReply(command('BGSAVE'), '+Background saving started\r\n');
-    const temp = join(dir, `temp-${server.process.pid}.rdb`);
+    const temp = join(dir, `temp-bgsave-${server.process.pid}.rdb`);
     expect(fs.existsSync(temp), 'the save writes to its temp file').toBe(true);
     await server.kill('SIGKILL'); // mid-save: the temp file is half written
     client.destroy();

@@ -32,6 +32,9 @@ export interface SnapshotSettings {
 /** The file is damaged or holds what this server cannot load: it must not start. */
 export class RdbLoadError extends Error {}
 
+/** A BGSAVE stopped on purpose (shutdown, FLUSHALL): not a failure. */
+class BackgroundSaveAbandoned extends Error {}
+
 /** Everything the server knows about its snapshots (INFO persistence's rdb_* fields). */
 export class Snapshots {
   /** LASTSAVE: Unix seconds of the last successful save (or of the start). */
@@ -77,9 +80,10 @@ export class Snapshots {
 
   /** SAVE: writes the snapshot now, blocking everything until it is on disk. */
   saveNow(): boolean {
+    this.saves++;
     const dirtyAtStart = this.db.dirty;
     const { view, release } = this.db.freeze();
-    const temp = this.tempPath();
+    const temp = join(this.settings.dir, `temp-${process.pid}.rdb`);
     try {
       const fd = fs.openSync(temp, 'w');
       try {
@@ -90,6 +94,7 @@ export class Snapshots {
       }
       this.publish(temp);
       this.saved(dirtyAtStart);
+      this.lastBgsaveStatus = 'ok'; // a snapshot is on disk again: writes are welcome (MISCONF ends)
       this.log.notice('DB saved on disk');
       return true;
     } catch (err) {
@@ -106,6 +111,7 @@ export class Snapshots {
     const { view, release } = this.db.freeze();
     const run = { startedAt: this.clock.monotonic(), dirtyAtStart: this.db.dirty, aborted: false, done: Promise.resolve() };
     this.running = run;
+    this.saves++;
     this.lastBgsaveTry = this.unixSeconds();
     this.log.notice('Background saving started');
     const encoder = new RdbEncoder(view, { ctime: this.unixSeconds() });
@@ -121,25 +127,38 @@ export class Snapshots {
    */
   cron(): void {
     if (this.running !== null) return;
-    if (this.scheduled) {
+    const now = this.unixSeconds();
+    const retryAllowed = this.lastBgsaveStatus === 'ok' || now - this.lastBgsaveTry > RETRY_DELAY_SECONDS;
+    if (this.scheduled && retryAllowed) {
       this.scheduled = false;
       this.startBackgroundSave();
       return;
     }
-    const now = this.unixSeconds();
-    const retryAllowed = this.lastBgsaveStatus === 'ok' || now - this.lastBgsaveTry > RETRY_DELAY_SECONDS;
     const due = this.settings.save.find((p) => this.changesSinceLastSave >= p.changes && now - this.lastSave > p.seconds);
     if (due === undefined || !retryAllowed) return;
     this.log.notice(`${due.changes} changes in ${due.seconds} seconds. Saving...`);
     this.startBackgroundSave();
   }
 
-  /** On shutdown: a BGSAVE in progress is abandoned, its temp file removed. */
-  async abort(): Promise<void> {
+  /**
+   * A BGSAVE in progress is abandoned (Redis kills its child): it stops at its next slice
+   * and removes its temp file. The previous snapshot, and the last status, stay.
+   */
+  abandonBackgroundSave(): Promise<void> {
     const run = this.running;
-    if (run === null) return;
+    if (run === null) return Promise.resolve();
     run.aborted = true;
-    await run.done;
+    return run.done;
+  }
+
+  /**
+   * FLUSHALL, as Redis's flushAllDataAndResetRDB: a snapshot being written is of data that
+   * no longer exists, so it is abandoned; with save points set, the empty dataset is saved
+   * at once, or a restart would bring the flushed keys back from the last snapshot.
+   */
+  flushedAll(): void {
+    void this.abandonBackgroundSave();
+    if (this.settings.save.length > 0) this.saveNow();
   }
 
   /**
@@ -180,13 +199,14 @@ export class Snapshots {
   }
 
   private async writeInSlices(encoder: RdbEncoder, run: { aborted: boolean }): Promise<void> {
-    const temp = this.tempPath();
+    // Its own name: a SAVE (after FLUSHALL) may run while an abandoned one still winds down.
+    const temp = join(this.settings.dir, `temp-bgsave-${process.pid}.rdb`);
     const fd = fs.openSync(temp, 'w'); // now, so the file exists when BGSAVE's reply leaves
     try {
       for (let slice = encoder.next({ entries: this.sliceEntries }); slice !== null; slice = encoder.next({ entries: this.sliceEntries })) {
         // Each await gives the event loop a turn: clients are served between two slices.
         for (let written = 0; written < slice.length; ) written += await writeAsync(fd, slice, written);
-        if (run.aborted) throw new Error('aborted by shutdown');
+        if (run.aborted) throw new BackgroundSaveAbandoned();
       }
       await fdatasyncAsync(fd);
     } catch (err) {
@@ -206,7 +226,9 @@ export class Snapshots {
   private backgroundSaveEnded(run: { startedAt: number; dirtyAtStart: number }, err: Error | null): void {
     this.running = null;
     this.lastBgsaveSeconds = Math.floor((this.clock.monotonic() - run.startedAt) / 1000);
-    if (err === null) {
+    if (err instanceof BackgroundSaveAbandoned) {
+      this.log.notice('Background saving abandoned');
+    } else if (err === null) {
       this.saved(run.dirtyAtStart);
       this.lastBgsaveStatus = 'ok';
       this.log.notice('Background saving terminated with success');
@@ -220,7 +242,6 @@ export class Snapshots {
   private saved(dirtyAtStart: number): void {
     this.dirtyAtLastSave = dirtyAtStart;
     this.lastSave = this.unixSeconds();
-    this.saves++;
   }
 
   /** Renames the finished temp file over dump.rdb, then syncs the directory entry. */
@@ -232,10 +253,6 @@ export class Snapshots {
     } finally {
       fs.closeSync(dir);
     }
-  }
-
-  private tempPath(): string {
-    return join(this.settings.dir, `temp-${process.pid}.rdb`);
   }
 
   private unixSeconds(): number {

@@ -171,7 +171,7 @@ export class Server {
   async close(): Promise<void> {
     this.stopCron(); // 04
     await this.net.close();
-    await this.rdb.abort(); // 06: a BGSAVE in progress is abandoned, the old snapshot kept
+    await this.rdb.abandonBackgroundSave(); // 06: the old snapshot is kept
     await this.aof?.close(); // 05: pending bytes written and synced
   }
 }

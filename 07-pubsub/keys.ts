@@ -37,6 +37,7 @@ function flush(c: Client, args: string[]): RespValue {
   if (args.length > 2) return ERR.syntax;
   if (args.length === 2 && !['ASYNC', 'SYNC'].includes(args[1]!.toUpperCase())) return ERR.syntax;
   c.db.clear();
+  if (args[0]!.toLowerCase() === 'flushall') c.server.rdb.flushedAll(); // 06
   return OK;
 }
 
