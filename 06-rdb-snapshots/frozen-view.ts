@@ -52,11 +52,6 @@ export class FrozenView implements RdbSnapshot {
     this.detached = true;
   }
 
-  /** How many keys changed since the view was taken (what fork's copy-on-write would copy). */
-  get keptKeys(): number {
-    return this.kept.size;
-  }
-
   private *walk(): Generator<RdbEntry> {
     for (const key of this.keyList) yield this.kept.get(key) ?? this.live(key);
   }

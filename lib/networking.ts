@@ -154,15 +154,6 @@ export class Networking<C extends Connection> {
   }
 
   /**
-   * Queues a reply for a client outside its own request (a message it subscribed to, a
-   * replica's stream). It leaves at the end of this turn, like every other reply.
-   */
-  addReply(client: C, value: RespValue): void {
-    client.reply.write(value);
-    this.replyAtTurnEnd(client);
-  }
-
-  /**
    * Queues a reply already encoded for the client's protocol: a published message is
    * encoded once per protocol and the same bytes go to every receiver. A client whose
    * unread output passes its limit is disconnected; the sender and the others never wait.
