@@ -3,7 +3,7 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { RawClient } from './helpers/raw-client.ts';
 import { ROOT, startStep, type StepName } from './helpers/servers.ts';
 
