@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as tuned from '../lib/resp.ts';
 import * as teaching from './resp.ts';
-import { splitAt } from '../test/helpers/bytes.ts';
+import { applyMutations, splitAt, type ByteMutation } from '../test/helpers/bytes.ts';
 
 const latin1 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('latin1');
 const bytesOf = (text: string): Buffer => Buffer.from(text, 'latin1');
@@ -157,20 +157,12 @@ const join = (stream: Element[]) => stream.map((e) => e.bytes).join('');
 const INTERESTING = [0, 13, 10, 36, 42, 45, 48, 49, 57, 32, 34, 39, 92, 120, 255];
 const mutation = fc.record({
   at: fc.nat(),
-  kind: fc.constantFrom('flip', 'insert', 'delete', 'truncate'),
+  kind: fc.constantFrom<ByteMutation['kind']>('flip', 'insert', 'delete', 'truncate'),
   byte: fc.constantFrom(...INTERESTING),
 });
 
-function mutate(text: string, mutations: Array<{ at: number; kind: string; byte: number }>): string {
-  const bytes = [...bytesOf(text)];
-  for (const { at, kind, byte } of mutations) {
-    const i = at % (bytes.length + 1);
-    if (kind === 'flip') bytes[i] = byte;
-    else if (kind === 'insert') bytes.splice(i, 0, byte);
-    else if (kind === 'delete') bytes.splice(i, 1);
-    else bytes.length = i;
-  }
-  return Buffer.from(bytes).toString('latin1');
+function mutate(text: string, mutations: ByteMutation[]): string {
+  return applyMutations(bytesOf(text), mutations).toString('latin1');
 }
 
 /**

@@ -9,7 +9,7 @@ import {
   array, boolean, bulk, double, encodeCommand, error, formatDouble, integer, map, push, set, simple,
   splitInlineArgs, verbatim, type ProtocolVersion, type RespValue,
 } from './resp.ts';
-import { splitAt } from '../test/helpers/bytes.ts';
+import { applyMutations, splitAt, type ByteMutation } from '../test/helpers/bytes.ts';
 
 const latin1 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('latin1');
 const bytesOf = (text: string): Buffer => Buffer.from(text, 'latin1');
@@ -137,20 +137,12 @@ describe('RequestParser', () => {
   it('never throws anything but a protocol error on mutated valid streams', () => {
     const mutation = fc.record({
       at: fc.nat(),
-      kind: fc.constantFrom('flip', 'insert', 'delete', 'truncate'),
+      kind: fc.constantFrom<ByteMutation['kind']>('flip', 'insert', 'delete', 'truncate'),
       byte: fc.constantFrom(0, 13, 10, 36, 42, 45, 48, 49, 57, 34, 39, 92, 32, 255),
     });
     fc.assert(
       fc.property(requestStream, fc.array(mutation, { minLength: 1, maxLength: 5 }), fc.array(fc.nat(), { maxLength: 10 }), (stream, mutations, cuts) => {
-        const bytes = [...bytesOf(stream.map((r) => r.bytes).join(''))];
-        for (const { at, kind, byte } of mutations) {
-          const i = at % (bytes.length + 1);
-          if (kind === 'flip') bytes[i] = byte;
-          else if (kind === 'insert') bytes.splice(i, 0, byte);
-          else if (kind === 'delete') bytes.splice(i, 1);
-          else bytes.length = i;
-        }
-        parseChunks(splitAt(Buffer.from(bytes), cuts));
+        parseChunks(splitAt(applyMutations(bytesOf(stream.map((r) => r.bytes).join('')), mutations), cuts));
       }),
       { numRuns: 500 },
     );

@@ -189,3 +189,23 @@ export function splitAt(bytes: Buffer, cuts: number[]): Buffer[] {
   }
   return chunks;
 }
+
+/** One change to a byte stream, as a property test generates them. */
+export interface ByteMutation {
+  at: number;
+  kind: 'flip' | 'insert' | 'delete' | 'truncate';
+  byte: number;
+}
+
+/** Applies mutations in order, each at a position taken modulo the stream's length. */
+export function applyMutations(bytes: Buffer, mutations: readonly ByteMutation[]): Buffer {
+  const out = [...bytes];
+  for (const { at, kind, byte } of mutations) {
+    const i = at % (out.length + 1);
+    if (kind === 'flip') out[i] = byte;
+    else if (kind === 'insert') out.splice(i, 0, byte);
+    else if (kind === 'delete') out.splice(i, 1);
+    else out.length = i;
+  }
+  return Buffer.from(out);
+}
