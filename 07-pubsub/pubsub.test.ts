@@ -108,6 +108,24 @@ const sessions: SessionCase[] = [
     steps: [on(0, 'SUBSCRIBE', 'a'), on(1, 'SUBSCRIBE', 'a'), on(0, 'QUIT'), on(2, 'PUBSUB', 'NUMSUB', 'a'), on(2, 'PUBLISH', 'a', 'x'), receives(1)],
   },
   {
+    name: 'PUBLISH inside a transaction counts its receivers in EXEC',
+    steps: [on(0, 'SUBSCRIBE', 'c'), on(1, 'MULTI'), on(1, 'PUBLISH', 'c', 'in tx'), on(1, 'PUBLISH', 'none', 'x'), on(1, 'EXEC'), receives(0)],
+  },
+  {
+    name: 'the same channel or pattern twice, and NUMSUB naming a channel twice',
+    steps: [on(0, 'SUBSCRIBE', 'a'), on(0, 'SUBSCRIBE', 'a'), on(0, 'PSUBSCRIBE', 'p*'), on(0, 'PSUBSCRIBE', 'p*'),
+      on(1, 'PUBSUB', 'NUMSUB', 'a', 'a'), on(1, 'PUBSUB', 'NUMPAT'), on(1, 'PUBLISH', 'pa', 'once'), receives(0)],
+  },
+  {
+    name: 'RESP3 PING with an argument while subscribed, then back to RESP2 and UNSUBSCRIBE',
+    steps: [on(0, 'HELLO', '3'), on(0, 'SUBSCRIBE', 'a'), on(0, 'PING', 'hi'), on(0, 'HELLO', '2'), on(0, 'PING', 'hi'), on(0, 'UNSUBSCRIBE', 'a'), on(0, 'PING', 'hi')],
+    normalize: withoutIds,
+  },
+  {
+    name: 'PUBSUB CHANNELS with an escaped pattern',
+    steps: [on(0, 'SUBSCRIBE', 'a*b'), on(1, 'PUBSUB', 'CHANNELS', 'a\\*b'), on(1, 'PUBSUB', 'CHANNELS', 'a\\*c')],
+  },
+  {
     name: 'SUBSCRIBE inside a transaction',
     steps: [on(0, 'MULTI'), on(0, 'SUBSCRIBE', 'z'), on(0, 'EXEC'), on(1, 'PUBLISH', 'z', 'after'), receives(0)],
   },

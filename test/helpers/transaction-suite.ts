@@ -57,6 +57,10 @@ export const TRANSACTION_CASES: DiffCase[] = [
   { name: 'a key already expired when watched, then set again: a change', send: [['SET', 'k', 'v', 'PXAT', '1'], ['WATCH', 'k'], ['SET', 'k', 'w'], ['MULTI'], ['GET', 'k'], ['EXEC']] },
   { name: 'a key already expired when watched, then FLUSHALL: no change', send: [['SET', 'k', 'v', 'PXAT', '1'], ['WATCH', 'k'], ['FLUSHALL'], ['MULTI'], ['PING'], ['EXEC']] },
   { name: 'a key already expired when watched, EXEC alone: runs', send: [['SET', 'k', 'v', 'PXAT', '1'], ['WATCH', 'k'], ['MULTI'], ['PING'], ['EXEC']] },
+  { name: 'INCRBY 0 and SET of the same value are changes', send: [['SET', 'n', '1'], ['WATCH', 'n'], ['INCRBY', 'n', '0'], ['MULTI'], ['GET', 'n'], ['EXEC'], ['WATCH', 'n'], ['SET', 'n', '1', 'XX'], ['MULTI'], ['GET', 'n'], ['EXEC']] },
+  { name: 'GETEX with no option, and PERSIST of a key without TTL, are not changes', send: [['SET', 'k', 'v'], ['WATCH', 'k'], ['GETEX', 'k'], ['PERSIST', 'k'], ['MULTI'], ['GET', 'k'], ['EXEC']] },
+  { name: 'QUIT inside MULTI answers and closes', send: [['MULTI'], ['SET', 'k', 'v'], ['QUIT']], closes: true },
+  { name: 'a transaction that writes, then reads what it wrote', send: [['MULTI'], ['SET', 'k', '1'], ['INCR', 'k'], ['APPEND', 'k', 'x'], ['GETDEL', 'k'], ['EXISTS', 'k'], ['EXEC']] },
   { name: 'WATCH after a watched key changed: EXEC still fails', send: [['WATCH', 'a'], ['SET', 'a', '1'], ['WATCH', 'b'], ['MULTI'], ['PING'], ['EXEC']] },
 ];
 
