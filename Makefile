@@ -13,7 +13,7 @@ node_modules/.installed: package-lock.json package.json
 	@touch $@
 DEPS := node_modules/.installed
 
-.PHONY: help test typecheck docs exercises check diff bench bench-parser bench-bgsave $(STEPS)
+.PHONY: help test typecheck docs exercises check diff bench bench-parser bench-bgsave bench-pubsub $(STEPS)
 
 help: ## List the targets
 	@echo "Build your own Redis in TypeScript"
@@ -63,3 +63,6 @@ bench: $(DEPS) ## A step against real Redis with redis-benchmark, as ratios: mak
 
 bench-bgsave: $(DEPS) ## Client waits and save time during a 1,000,000-key BGSAVE, against real Redis (KEYS=...)
 	STEP=$(or $(STEP),06) $(TSX) tools/bench-bgsave.ts
+
+bench-pubsub: $(DEPS) ## Pub/Sub fan-out (1, 100, 1,000 subscribers) and PUBLISH with patterns, against real Redis
+	ulimit -n $$(ulimit -Hn) 2>/dev/null; STEP=$(or $(STEP),07) $(TSX) tools/bench-pubsub.ts
