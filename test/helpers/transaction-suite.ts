@@ -106,6 +106,7 @@ export const TRANSACTION_SESSIONS: SessionCase[] = [
 /** The same cases on a RESP3 connection: HELLO 3 first (its id differs between servers). */
 function resp3(cases: DiffCase[]): DiffCase[] {
   return cases.map((c) => ({
+    ...c,
     name: `RESP3: ${c.name}`,
     send: [['HELLO', '3'], ...(c.send as string[][])],
     normalize: (reply) => reply.replace(/(\$2\r\nid\r\n:)\d+/, '$1<id>'),
