@@ -6,7 +6,7 @@
 // runs the same check against a real redis-server started on the same files.
 //
 // The files are made here: the preamble with lib/rdb.ts's encodeRdb, the commands with
-// lib/resp.ts's encodeCommand. Your server runs on a FakeClock that never moves, so
+// lib/resp-reply.ts's encodeCommand. Your server runs on a FakeClock that never moves, so
 // nothing expires behind the check's back.
 import fs from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../lib/clock.ts';
 import { encodeRdb, type RdbEntry } from '../../lib/rdb.ts';
-import { encodeCommand } from '../../lib/resp.ts';
+import { encodeCommand } from '../../lib/resp-reply.ts';
 import { expectContent } from '../../test/helpers/bytes.ts';
 import { RawClient, command } from '../../test/helpers/raw-client.ts';
 import { startRealRedis } from '../../test/helpers/real-redis.ts';
