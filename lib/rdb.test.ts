@@ -9,18 +9,9 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { crc64 } from './crc64.ts';
-import {
-  RdbDecoder,
-  RdbEncoder,
-  RdbError,
-  decodeRdb,
-  decodeRdbStream,
-  encodeRdb,
-  type RdbEntry,
-  type RdbEvent,
-  type RdbSnapshot,
-  type RdbWriteOptions,
-} from './rdb.ts';
+import { RdbError, type RdbEntry, type RdbEvent, type RdbSnapshot } from './rdb.ts';
+import { RdbEncoder, encodeRdb, type RdbWriteOptions } from './rdb-encoder.ts';
+import { RdbDecoder, decodeRdb, decodeRdbStream } from './rdb-decoder.ts';
 import type { RespValue } from './resp.ts';
 import { RawClient, command } from '../test/helpers/raw-client.ts';
 import { describeWithRedis, startRealRedis, type RealRedis } from '../test/helpers/real-redis.ts';
