@@ -33,14 +33,6 @@ export class ReplyParser {
     return this.buf.length - this.pos;
   }
 
-  /** The unread bytes (for a replica: what follows a reply, e.g. an RDB payload). */
-  takeRemaining(): Buffer {
-    const rest = this.buf.subarray(this.pos);
-    this.buf = EMPTY;
-    this.pos = 0;
-    return rest;
-  }
-
   next(): RespValue | undefined {
     const result = this.value(this.pos);
     if (result === undefined) return undefined;

@@ -99,14 +99,12 @@ export class ReplyWriter {
     }
   }
 
-  // Speed: shortcuts for the hottest replies, so GET and SET allocate no RespValue objects
-  // just to have them taken apart again by write().
-
-  ok(): void {
-    this.raw('+OK\r\n');
+  /** An error reply written directly: the connection loop's answer to a malformed request. */
+  error(message: string): void {
+    this.line('-', message);
   }
 
-  bulkString(value: string, prefix = '$'): void {
+  private bulkString(value: string, prefix = '$'): void {
     this.reserve(value.length + 24);
     const chunk = this.chunk;
     let at = this.offset;
@@ -118,18 +116,6 @@ export class ReplyWriter {
     chunk[at++] = CR;
     chunk[at++] = LF;
     this.offset = at;
-  }
-
-  nullBulk(): void {
-    this.nullReply('$-1\r\n');
-  }
-
-  integer(value: number | bigint): void {
-    this.line(':', String(value));
-  }
-
-  error(message: string): void {
-    this.line('-', message);
   }
 
   private nullReply(resp2: string): void {
