@@ -55,7 +55,7 @@ diff: ## Show what a step adds to the one before it: make diff STEP=03
 	echo "diff -ru $$prev $$cur (code only: new files in full, removed ones named)"; \
 	diff -ru --unidirectional-new-file -x '*.md' -x '*.test.ts' -x exercises -x data $$prev $$cur; true
 
-bench-parser: $(DEPS) ## Parser throughput: lib/resp.ts against the redis-parser package
+bench-parser: $(DEPS) ## Parser throughput: lib/resp-request.ts against the redis-parser package
 	$(TSX) tools/bench-parser.ts
 
 bench: $(DEPS) ## A step against real Redis with redis-benchmark, as ratios: make bench STEP=03

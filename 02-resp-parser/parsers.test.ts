@@ -1,11 +1,13 @@
 // Two request parsers, one set of answers: this step's teaching parser (./resp.ts) and the
-// tuned one in lib/resp.ts that steps 03 on use. Both get the same random streams (valid,
-// malformed, mutated, over Redis's limits), cut into the same random chunks, and must
-// return the same requests after the same chunk and fail with the same error at the same
-// point. The encoders must write the same bytes for any reply.
+// tuned one in lib/resp-request.ts that steps 03 on use. Both get the same random streams
+// (valid, malformed, mutated, over Redis's limits), cut into the same random chunks, and
+// must return the same requests after the same chunk and fail with the same error at the
+// same point. The encoders (./resp.ts and lib/resp-reply.ts) must write the same bytes for
+// any reply.
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import * as tuned from '../lib/resp.ts';
+import * as tuned from '../lib/resp-request.ts';
+import * as tunedReply from '../lib/resp-reply.ts';
 import * as teaching from './resp.ts';
 import { applyMutations, splitAt, type ByteMutation } from '../test/helpers/bytes.ts';
 
@@ -48,7 +50,7 @@ function parse(impl: Implementation, chunks: Buffer[]): Outcome {
 /** Parses with both, asserts they agree, and returns the (common) outcome. */
 function parseWithBoth(chunks: Buffer[]): Outcome {
   const ours = parse(teaching, chunks);
-  expect(ours, 'step 02 and lib/resp.ts must answer the same').toEqual(parse(tuned, chunks));
+  expect(ours, 'step 02 and lib/resp-request.ts must answer the same').toEqual(parse(tuned, chunks));
   return ours;
 }
 
@@ -296,7 +298,7 @@ describe('the two request parsers answer the same', () => {
     }
   });
 
-  // lib/resp.ts once measured a '$' line against the 64 KiB limit from where next()
+  // lib/resp-request.ts once measured a '$' line against the 64 KiB limit from where next()
   // started, not from the line's start, so a large argument followed by a '$' line that a
   // read cut short failed with "too big bulk count string". Real Redis (and step 02) wait
   // for the rest of the line and answer +OK.
@@ -307,7 +309,7 @@ describe('the two request parsers answer the same', () => {
 });
 
 describe('inline splitting', () => {
-  it('splits any line as lib/resp.ts does', () => {
+  it('splits any line as lib/resp-request.ts does', () => {
     const unit = fc.constantFrom(...'ab x0F"\'\\\t\r\n\v\f\x00\xff'.split(''));
     fc.assert(
       fc.property(fc.string({ unit, maxLength: 24 }), (line) => {
@@ -390,7 +392,7 @@ describe.each([2, 3] as const)('the two encoders write the same bytes in RESP%i'
   it('for any reply', () => {
     fc.assert(
       fc.property(respValue, (value) => {
-        expect(teaching.encode(value, protocol).toString('latin1')).toBe(tuned.encode(value, protocol).toString('latin1'));
+        expect(teaching.encode(value, protocol).toString('latin1')).toBe(tunedReply.encode(value, protocol).toString('latin1'));
       }),
       { numRuns: 500 },
     );
@@ -400,7 +402,7 @@ describe.each([2, 3] as const)('the two encoders write the same bytes in RESP%i'
     fc.assert(
       fc.property(fc.array(fc.array(respValue, { maxLength: 4 }), { maxLength: 4 }), (batches) => {
         const ours = new teaching.ReplyWriter(protocol);
-        const theirs = new tuned.ReplyWriter(protocol);
+        const theirs = new tunedReply.ReplyWriter(protocol);
         for (const batch of batches) {
           for (const value of batch) {
             ours.write(value);

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../lib/clock.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
-import { OK, array, encodeCommand, error, type RespValue } from '../lib/resp.ts';
+import { OK, array, error, type RespValue } from '../lib/resp.ts';
+import { encodeCommand } from '../lib/resp-reply.ts';
 import { AofLoadError, loadAof } from './aof-load.ts';
 import { AofWriter, nodeFileIo, type FileIo } from './aof.ts';
 

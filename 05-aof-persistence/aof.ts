@@ -16,7 +16,8 @@ import { basename } from 'node:path';
 import type { FsyncPolicy } from '../lib/cli.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
-import { ReplyWriter, bulks } from '../lib/resp.ts';
+import { bulks } from '../lib/resp.ts';
+import { ReplyWriter } from '../lib/resp-reply.ts';
 import type { PropagationTarget } from './propagate.ts';
 
 /** The file operations the writer uses; tests hand in a disk that fails on purpose. */

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { encodeCommand } from '../lib/resp.ts';
+import { encodeCommand } from '../lib/resp-reply.ts';
 import { RawClient, command } from '../test/helpers/raw-client.ts';
 import { spawnStep, type ChildServer } from '../test/helpers/servers.ts';
 

@@ -13,7 +13,9 @@
 import fs from 'node:fs';
 import { basename } from 'node:path';
 import type { Logger } from '../lib/log.ts';
-import { ProtocolError, RequestParser, encodeCommand, type RespValue } from '../lib/resp.ts';
+import type { RespValue } from '../lib/resp.ts';
+import { ProtocolError, RequestParser } from '../lib/resp-request.ts';
+import { encodeCommand } from '../lib/resp-reply.ts';
 
 /** The file is damaged before its end: the server must not start on a partial dataset. */
 export class AofLoadError extends Error {}

@@ -5,7 +5,8 @@ import fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { encodeRdb, type RdbEntry } from '../lib/rdb.ts';
+import type { RdbEntry } from '../lib/rdb.ts';
+import { encodeRdb } from '../lib/rdb-encoder.ts';
 import { RawClient, command } from '../test/helpers/raw-client.ts';
 import { spawnStep, type ChildServer } from '../test/helpers/servers.ts';
 

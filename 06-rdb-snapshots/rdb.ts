@@ -15,7 +15,9 @@ import { join } from 'node:path';
 import type { Clock } from '../lib/clock.ts';
 import type { SavePoint } from '../lib/cli.ts';
 import type { Logger } from '../lib/log.ts';
-import { RdbEncoder, RdbError, decodeRdb } from '../lib/rdb.ts';
+import { RdbError } from '../lib/rdb.ts';
+import { RdbEncoder } from '../lib/rdb-encoder.ts';
+import { decodeRdb } from '../lib/rdb-decoder.ts';
 import type { Keyspace } from './keyspace.ts';
 
 /** Entries per slice of a BGSAVE: about a millisecond of encoding between two turns. */

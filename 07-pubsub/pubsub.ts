@@ -13,7 +13,8 @@
 // encoded once per protocol, and the same bytes go to every receiver.
 import { formatOutputBufferLimits } from '../lib/cli.ts';
 import { globMatch } from '../lib/glob.ts';
-import { NULL_BULK, array, bulk, encode, error, integer, push, type RespValue } from '../lib/resp.ts';
+import { NULL_BULK, array, bulk, error, integer, push, type RespValue } from '../lib/resp.ts';
+import { encode } from '../lib/resp-reply.ts';
 import { other, type CommandFamily, type ErrorReply } from './command.ts';
 import { helpFor } from './introspection.ts';
 import type { Client } from './server.ts';

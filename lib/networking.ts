@@ -30,7 +30,9 @@ import type net from 'node:net';
 import { systemClock, type Clock } from './clock.ts';
 import { listen, type Listener } from './listen.ts';
 import type { Logger } from './log.ts';
-import { ProtocolError, QueryBufferLimitError, ReplyWriter, RequestParser, type ProtocolVersion, type RespValue } from './resp.ts';
+import type { ProtocolVersion, RespValue } from './resp.ts';
+import { ProtocolError, QueryBufferLimitError, RequestParser } from './resp-request.ts';
+import { ReplyWriter } from './resp-reply.ts';
 
 /**
  * One client connection: its socket, its parser, its pending replies, and what it told us.

@@ -1,7 +1,7 @@
 // Numbers as Redis reads them (string2ll) and INCRBYFLOAT's long-double arithmetic; the
 // expected outputs were checked against Redis 7.0.15 on x86-64.
 import { describe, expect, it } from 'vitest';
-import { INT64_MAX, INT64_MIN, incrByFloat, parseInt64, parseSafeInteger } from './numbers.ts';
+import { INT64_MAX, INT64_MIN, incrByFloat, parseInt64 } from './numbers.ts';
 
 describe('parseInt64 accepts exactly what Redis string2ll accepts', () => {
   it.each([
@@ -20,13 +20,6 @@ describe('parseInt64 accepts exactly what Redis string2ll accepts', () => {
     '9223372036854775808', '-9223372036854775809', '99999999999999999999', '١',
   ])('%j is not an integer', (text) => {
     expect(parseInt64(text)).toBeNull();
-  });
-
-  it('parseSafeInteger refuses what a JavaScript number cannot hold exactly', () => {
-    expect(parseSafeInteger('9007199254740991')).toBe(Number.MAX_SAFE_INTEGER);
-    expect(parseSafeInteger('-9007199254740991')).toBe(Number.MIN_SAFE_INTEGER);
-    expect(parseSafeInteger('9007199254740992')).toBeNull();
-    expect(parseSafeInteger('12x')).toBeNull();
   });
 });
 

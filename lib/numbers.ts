@@ -14,13 +14,6 @@ export function parseInt64(text: string): bigint | null {
   return n < INT64_MIN || n > INT64_MAX ? null : n;
 }
 
-/** parseInt64 for arguments that must fit a JavaScript number too (indexes, counts). */
-export function parseSafeInteger(text: string): number | null {
-  const n = parseInt64(text);
-  if (n === null || n > BigInt(Number.MAX_SAFE_INTEGER) || n < BigInt(Number.MIN_SAFE_INTEGER)) return null;
-  return Number(n);
-}
-
 // ---------------------------------------------------------------------------------------
 // INCRBYFLOAT's arithmetic, exactly as Redis does it on x86-64: strtold() reads each number
 // into an 80-bit long double (64-bit significand), the sum is rounded to one, and

@@ -1,4 +1,4 @@
-// Parser throughput: lib/resp.ts's RequestParser against the `redis-parser` package (the
+// Parser throughput: lib/resp-request.ts's RequestParser against the `redis-parser` package (the
 // parser ioredis and the old node_redis use), on the same bytes, delivered in the chunk
 // sizes a socket hands to a 'data' handler.
 //
@@ -12,7 +12,8 @@
 //   node --import tsx tools/bench-parser.ts --commands 50000 --rounds 3
 import { createRequire } from 'node:module';
 import { integerFlag, parseFlags } from '../lib/cli.ts';
-import { RequestParser, encodeCommand } from '../lib/resp.ts';
+import { RequestParser } from '../lib/resp-request.ts';
+import { encodeCommand } from '../lib/resp-reply.ts';
 
 interface RedisParserOptions {
   returnReply(reply: unknown): void;
@@ -97,7 +98,7 @@ const format = (n: number) => Math.round(n).toLocaleString('en-US').padStart(12)
 function main(): void {
   const { commands, rounds } = parseFlags(process.argv.slice(2), FLAGS);
   console.log(`Parsing ${commands.toLocaleString('en-US')} pipelined SET/GET commands, best of ${rounds} rounds (commands/s)\n`);
-  console.log(`${'stream'.padEnd(26)}${'lib/resp.ts'.padStart(12)}${'redis-parser'.padStart(14)}   ratio`);
+  console.log(`${'stream'.padEnd(26)}${'lib/resp-request.ts'.padStart(20)}${'redis-parser'.padStart(14)}   ratio`);
   const ratios: number[] = [];
   for (const valueBytes of [3, 1024]) {
     const stream = benchmarkStream(commands, valueBytes);
@@ -109,11 +110,11 @@ function main(): void {
       const { ours, theirs } = compare(chunks, commands, rounds);
       ratios.push(ours / theirs);
       const label = `${valueBytes} B values, ${chunkSize / 1024} KB reads`;
-      console.log(`${label.padEnd(26)}${format(ours)}  ${format(theirs)}   ${(ours / theirs).toFixed(2)}x`);
+      console.log(`${label.padEnd(26)}        ${format(ours)}  ${format(theirs)}   ${(ours / theirs).toFixed(2)}x`);
     }
   }
   const geometricMean = Math.exp(ratios.reduce((sum, r) => sum + Math.log(r), 0) / ratios.length);
-  console.log(`\nlib/resp.ts is ${geometricMean.toFixed(2)}x redis-parser (geometric mean; goal: at least 1.2x)`);
+  console.log(`\nlib/resp-request.ts is ${geometricMean.toFixed(2)}x redis-parser (geometric mean; goal: at least 1.2x)`);
 }
 
 main();

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { encodeCommand } from '../../lib/resp.ts';
+import { encodeCommand } from '../../lib/resp-reply.ts';
 import { expectContent } from '../../test/helpers/bytes.ts';
 import { RawClient, command } from '../../test/helpers/raw-client.ts';
 import { TARGET, spawnStep, startExerciseServer } from '../../test/helpers/servers.ts';

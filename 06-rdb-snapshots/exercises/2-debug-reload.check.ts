@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'vitest';
 import { FakeClock } from '../../lib/clock.ts';
-import { decodeRdb } from '../../lib/rdb.ts';
+import { decodeRdb } from '../../lib/rdb-decoder.ts';
 import { expectContent } from '../../test/helpers/bytes.ts';
 import { RawClient, command } from '../../test/helpers/raw-client.ts';
 import { startRealRedis } from '../../test/helpers/real-redis.ts';

@@ -5,16 +5,17 @@
 // (it then moves the file into its appendonlydir): TARGET=redis make check STEP=06 EX=3
 // runs the same check against a real redis-server started on the same files.
 //
-// The files are made here: the preamble with lib/rdb.ts's encodeRdb, the commands with
-// lib/resp.ts's encodeCommand. Your server runs on a FakeClock that never moves, so
-// nothing expires behind the check's back.
+// The files are made here: the preamble with lib/rdb-encoder.ts's encodeRdb, the commands
+// with lib/resp-reply.ts's encodeCommand. Your server runs on a FakeClock that never
+// moves, so nothing expires behind the check's back.
 import fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../lib/clock.ts';
-import { encodeRdb, type RdbEntry } from '../../lib/rdb.ts';
-import { encodeCommand } from '../../lib/resp.ts';
+import type { RdbEntry } from '../../lib/rdb.ts';
+import { encodeRdb } from '../../lib/rdb-encoder.ts';
+import { encodeCommand } from '../../lib/resp-reply.ts';
 import { expectContent } from '../../test/helpers/bytes.ts';
 import { RawClient, command } from '../../test/helpers/raw-client.ts';
 import { startRealRedis } from '../../test/helpers/real-redis.ts';
@@ -72,7 +73,7 @@ describe('exercise 3: an AOF with an RDB preamble', () => {
     return start().catch((err: Error) => {
       throw new Error(
         `the server did not start on an AOF that begins with an RDB preamble: ${err.message}\n` +
-          '  hint: a file that starts with "REDIS" starts with a snapshot; load it with lib/rdb.ts\'s RdbDecoder (in loadAof, aof-load.ts), ' +
+          '  hint: a file that starts with "REDIS" starts with a snapshot; load it with lib/rdb-decoder.ts\'s RdbDecoder (in loadAof, aof-load.ts), ' +
           'then replay the commands from the byte where it ends (decoder.offset)',
       );
     });

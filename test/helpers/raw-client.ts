@@ -1,8 +1,10 @@
 // A client that speaks raw bytes, as nc does: write exactly these bytes, read exactly
-// what came back. Replies are split with lib/resp.ts's ReplyParser, so a test can wait
+// what came back. Replies are split with lib/resp-reply-parser.ts's ReplyParser, so a test can wait
 // for "three replies" without guessing at timing.
 import net from 'node:net';
-import { ReplyParser, encodeCommand, type RespValue } from '../../lib/resp.ts';
+import type { RespValue } from '../../lib/resp.ts';
+import { encodeCommand } from '../../lib/resp-reply.ts';
+import { ReplyParser } from '../../lib/resp-reply-parser.ts';
 import { ReplyMismatchError, showBytes } from './bytes.ts';
 
 const DEFAULT_TIMEOUT_MS = 5000;

@@ -1,27 +1,17 @@
-// lib/resp.ts by property: whatever valid stream of requests arrives, split wherever the
-// network splits it, parses to the same requests; garbage never escapes the parser as
-// anything but a protocol error; replies survive a round trip through the encoder and the
-// client-side parser in both RESP2 and RESP3. Plus a table of Redis's inline splitting.
+// lib/resp-request.ts by property: whatever valid stream of requests arrives, split
+// wherever the network splits it, parses to the same requests; garbage never escapes the
+// parser as anything but a protocol error. Plus a table of Redis's inline splitting.
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import {
-  LIMITS, NULL_ARRAY, NULL_BULK, ProtocolError, QueryBufferLimitError, ReplyParser, ReplyWriter, RequestParser,
-  array, boolean, bulk, double, encodeCommand, error, formatDouble, integer, map, push, set, simple,
-  splitInlineArgs, verbatim, type ProtocolVersion, type RespValue,
-} from './resp.ts';
+import { LIMITS, ProtocolError, QueryBufferLimitError, RequestParser, splitInlineArgs } from './resp-request.ts';
+import { encodeCommand } from './resp-reply.ts';
 import { applyMutations, splitAt, type ByteMutation } from '../test/helpers/bytes.ts';
+import { binaryString } from '../test/helpers/generators.ts';
 
-const latin1 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('latin1');
 const bytesOf = (text: string): Buffer => Buffer.from(text, 'latin1');
 
 // ---------------------------------------------------------------------------------------
 // Generators
-
-/** Any bytes, usually short, sometimes long enough to span many chunks. */
-const binaryString = fc.oneof(
-  { weight: 8, arbitrary: fc.uint8Array({ maxLength: 40 }).map(latin1) },
-  { weight: 1, arbitrary: fc.uint8Array({ minLength: 1000, maxLength: 5000 }).map(latin1) },
-);
 
 /** Bytes an unquoted inline word may hold: no blanks, no quotes, no NUL. */
 const WORD_BYTES = Array.from({ length: 256 }, (_, i) => String.fromCharCode(i)).filter(
@@ -240,175 +230,10 @@ describe('splitInlineArgs splits as Redis sdssplitargs does', () => {
   });
 });
 
-// ---------------------------------------------------------------------------------------
-// Replies: ReplyWriter, then ReplyParser
-
-/** Text for a simple string or an error: any bytes but CR and LF. */
-const lineText = fc.uint8Array({ maxLength: 30 }).map((b) => latin1(b.filter((x) => x !== 13 && x !== 10)));
-
-const respValue: fc.Arbitrary<RespValue> = fc.letrec<{ value: RespValue }>((tie) => ({
-  value: fc.oneof(
-    { depthSize: 'small', withCrossShrink: true },
-    lineText.map(simple),
-    lineText.map(error),
-    fc.integer({ min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER }).map((n) => integer(n)),
-    fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).filter((n) => n > 2n ** 53n || n < -(2n ** 53n)).map((n) => integer(n)),
-    binaryString.map(bulk),
-    fc.constant(NULL_BULK),
-    fc.constant(NULL_ARRAY),
-    fc.double().filter((d) => !Object.is(d, -0)).map(double),
-    fc.boolean().map(boolean),
-    fc.tuple(binaryString, fc.constantFrom('txt', 'mkd')).map(([text, format]) => verbatim(text, format)),
-    fc.array(tie('value'), { maxLength: 4 }).map(array),
-    fc.array(fc.tuple(tie('value'), tie('value')), { maxLength: 3 }).map(map),
-    fc.array(tie('value'), { maxLength: 4 }).map(set),
-    fc.array(tie('value'), { maxLength: 4 }).map(push),
-  ),
-})).value;
-
-/** What a client reads back: RESP2 flattens RESP3-only types, RESP3 has one null. */
-function asReceived(value: RespValue, protocol: ProtocolVersion): RespValue {
-  const each = (items: RespValue[]) => items.map((v) => asReceived(v, protocol));
-  switch (value.type) {
-    case 'array':
-      if (value.items === null) return protocol === 3 ? NULL_BULK : NULL_ARRAY;
-      return array(each(value.items));
-    case 'map':
-      if (protocol === 3) return map(value.entries.map(([k, v]) => [asReceived(k, 3), asReceived(v, 3)]));
-      return array(each(value.entries.flat()));
-    case 'set':
-      return protocol === 3 ? set(each(value.items)) : array(each(value.items));
-    case 'push':
-      return protocol === 3 ? push(each(value.items)) : array(each(value.items));
-    case 'double':
-      return protocol === 3 ? value : bulk(formatDouble(value.value));
-    case 'boolean':
-      return protocol === 3 ? value : integer(value.value ? 1 : 0);
-    case 'verbatim':
-      return protocol === 3 ? value : bulk(value.text);
-    default:
-      return value;
-  }
-}
-
-describe.each([2, 3] as const)('ReplyWriter and ReplyParser in RESP%i', (protocol) => {
-  it('round-trip any value, the bytes split anywhere', () => {
-    fc.assert(
-      fc.property(fc.array(respValue, { minLength: 1, maxLength: 8 }), fc.array(fc.nat(), { maxLength: 8 }), (values, cuts) => {
-        const writer = new ReplyWriter(protocol);
-        for (const v of values) writer.write(v);
-        const bytes = Buffer.from(writer.take()!);
-        const parser = new ReplyParser();
-        const received: RespValue[] = [];
-        for (const chunk of splitAt(bytes, cuts)) {
-          parser.feed(chunk);
-          for (let v = parser.next(); v !== undefined; v = parser.next()) received.push(v);
-        }
-        expect(received).toEqual(values.map((v) => asReceived(v, protocol)));
-        expect(parser.bufferedBytes).toBe(0);
-      }),
-      { numRuns: 300 },
-    );
-  });
-
-  it('hands out each batch once, and earlier batches stay intact while later ones are written', () => {
-    fc.assert(
-      fc.property(fc.array(fc.array(respValue, { maxLength: 5 }), { minLength: 1, maxLength: 6 }), (batches) => {
-        const writer = new ReplyWriter(protocol);
-        const taken: Buffer[] = [];
-        for (const batch of batches) {
-          for (const v of batch) writer.write(v);
-          const bytes = writer.take();
-          if (batch.length === 0) expect(bytes).toBeNull();
-          else taken.push(bytes!);
-        }
-        const parser = new ReplyParser();
-        parser.feed(Buffer.concat(taken));
-        const received: RespValue[] = [];
-        for (let v = parser.next(); v !== undefined; v = parser.next()) received.push(v);
-        expect(received).toEqual(batches.flat().map((v) => asReceived(v, protocol)));
-      }),
-    );
-  });
-});
-
-describe('ReplyWriter shapes', () => {
-  it.each<[RespValue, string, string]>([
-    [NULL_BULK, '$-1\r\n', '_\r\n'],
-    [NULL_ARRAY, '*-1\r\n', '_\r\n'],
-    [map([[bulk('a'), integer(1)]]), '*2\r\n$1\r\na\r\n:1\r\n', '%1\r\n$1\r\na\r\n:1\r\n'],
-    [set([simple('x')]), '*1\r\n+x\r\n', '~1\r\n+x\r\n'],
-    [push([bulk('m')]), '*1\r\n$1\r\nm\r\n', '>1\r\n$1\r\nm\r\n'],
-    [double(1.5), '$3\r\n1.5\r\n', ',1.5\r\n'],
-    [double(3), '$1\r\n3\r\n', ',3\r\n'],
-    [double(Infinity), '$3\r\ninf\r\n', ',inf\r\n'],
-    [double(-Infinity), '$4\r\n-inf\r\n', ',-inf\r\n'],
-    [boolean(true), ':1\r\n', '#t\r\n'],
-    [verbatim('hi'), '$2\r\nhi\r\n', '=6\r\ntxt:hi\r\n'],
-    [integer(-42), ':-42\r\n', ':-42\r\n'],
-    [error('ERR x'), '-ERR x\r\n', '-ERR x\r\n'],
-  ])('%# is %j in RESP2', (value, resp2, resp3) => {
-    const bytesIn = (protocol: ProtocolVersion) => {
-      const writer = new ReplyWriter(protocol);
-      writer.write(value);
-      return writer.take()!.toString('latin1');
-    };
-    expect(bytesIn(2)).toBe(resp2);
-    expect(bytesIn(3)).toBe(resp3);
-  });
-
-  it('writes 64-bit integers beyond 2^53 exactly', () => {
-    const writer = new ReplyWriter(2);
-    writer.write(integer(2n ** 63n - 1n));
-    expect(writer.take()!.toString('latin1')).toBe(':9223372036854775807\r\n');
-  });
-});
-
 // Work that grows faster than the input would let one client stall every other: these
-// count allocations and copies (never time) for inputs far larger than a read or a chunk.
-describe('cost stays linear in the size of a batch', () => {
+// count copies (never time) for inputs far larger than a read.
+describe('cost stays linear in the size of a request', () => {
   afterEach(() => vi.restoreAllMocks());
-
-  it('a pipelined batch of 100,000 replies grows the reply buffer a handful of times, not per reply', () => {
-    const writer = new ReplyWriter(2);
-    const allocateUnsafe = Buffer.allocUnsafe;
-    let allocations = 0;
-    Buffer.allocUnsafe = (size: number) => {
-      allocations++;
-      return allocateUnsafe(size);
-    };
-    try {
-      for (let i = 0; i < 100_000 && allocations < 14; i++) writer.write(bulk(`value-${i}`));
-    } finally {
-      Buffer.allocUnsafe = allocateUnsafe;
-    }
-    // 1.5 MB from a first chunk of 2 KB: about log2(750) = 10 doublings, not 100,000 growths.
-    expect(allocations, 'the buffer must grow by doubling, not by the size of each reply').toBeLessThan(14);
-    expect(writer.take()!.length).toBeGreaterThan(1_500_000);
-  });
-
-  it('a quiet connection keeps a small chunk, and lets go of one grown for a huge batch', () => {
-    const writer = new ReplyWriter(2);
-    const sizes: number[] = [];
-    const allocateUnsafe = Buffer.allocUnsafe;
-    Buffer.allocUnsafe = (size: number) => {
-      sizes.push(size);
-      return allocateUnsafe(size);
-    };
-    try {
-      writer.write(bulk('subscribed'));
-      writer.take();
-      expect(sizes, 'a first small reply takes a small chunk').toEqual([2048]);
-      for (let i = 0; i < 20_000; i++) writer.write(bulk(`value-${i}`));
-      writer.take();
-      sizes.length = 0;
-      writer.write(bulk('quiet again'));
-      writer.take();
-      expect(sizes, 'after a huge batch, the next reply starts a new, ordinary chunk').toEqual([64 * 1024]);
-    } finally {
-      Buffer.allocUnsafe = allocateUnsafe;
-    }
-  });
 
   it('a 60 KB inline command split across two reads is joined once', () => {
     const line = Buffer.from(`SET k ${'x'.repeat(60_000)}\r\n`, 'latin1');
