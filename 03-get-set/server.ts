@@ -9,7 +9,7 @@ import type net from 'node:net';
 import { COMMON_FLAGS, flagDefaults, isMain, runFromCommandLine, type FlagValues } from '../lib/cli.ts';
 import { createLogger, type Logger, type LogSink } from '../lib/log.ts';
 import { Connection, Networking } from '../lib/networking.ts';
-import { processCommand } from './commands.ts';
+import { COMMANDS, FAMILIES, processCommand } from './commands.ts';
 
 export type Options = FlagValues<typeof COMMON_FLAGS> & { logSink?: LogSink };
 
@@ -17,9 +17,6 @@ export interface RunningServer {
   port: number;
   close(): Promise<void>;
 }
-
-/** The version of Redis whose replies this server reproduces. */
-export const REDIS_VERSION = '7.0.15';
 
 /**
  * Everything the server knows, in one object (Redis's struct redisServer). Commands reach
@@ -32,6 +29,10 @@ export class Server {
   readonly startedAt = Date.now();
   readonly runId = randomBytes(20).toString('hex');
   readonly net: Networking<Client>;
+  // 03: the command table (Redis's server.commands) and the families it was gathered from:
+  // INFO, CONFIG GET and COMMAND read them here.
+  readonly commands = COMMANDS;
+  readonly families = FAMILIES;
   port: number; // the one the OS picked, once listening on port 0
 
   constructor(options: Options, log: Logger) {

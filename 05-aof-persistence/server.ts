@@ -16,7 +16,7 @@ import { createLogger, type Logger, type LogSink } from '../lib/log.ts';
 import { Connection, Networking } from '../lib/networking.ts';
 import { loadAof } from './aof-load.ts';
 import { AofWriter, type FileIo } from './aof.ts';
-import { isCommand, processCommand } from './commands.ts';
+import { COMMANDS, FAMILIES, isCommand, processCommand } from './commands.ts';
 import { ACTIVE_EXPIRE, Keyspace } from './keyspace.ts';
 import { Propagation } from './propagate.ts';
 import { TransactionState, WatchedKeys, discardTransaction } from './transactions.ts';
@@ -38,9 +38,6 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** The version of Redis whose replies this server reproduces. */
-export const REDIS_VERSION = '7.0.15';
-
 /**
  * Everything the server knows, in one object (Redis's struct redisServer). Commands reach
  * it through the client that sent them, so tests can run as many servers as they like.
@@ -54,6 +51,10 @@ export class Server {
   readonly startedAt = Date.now();
   readonly runId = randomBytes(20).toString('hex');
   readonly net: Networking<Client>;
+  // 03: the command table (Redis's server.commands) and the families it was gathered from:
+  // INFO, CONFIG GET and COMMAND read them here.
+  readonly commands = COMMANDS;
+  readonly families = FAMILIES;
   port: number; // the one the OS picked, once listening on port 0
   private readonly stopCron: Cancel; // 04
   // 05: the persistence settings, and the AOF writer when appendonly is on.
