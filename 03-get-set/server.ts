@@ -26,22 +26,29 @@ export class Server {
   // 03: the keyspace. Keys and values are latin1 strings: one char per byte, binary-safe.
   readonly db = new Map<string, string>();
   readonly stats = { keyspaceHits: 0, keyspaceMisses: 0 };
-  readonly startedAt = Date.now();
   readonly runId = randomBytes(20).toString('hex');
   readonly net: Networking<Client>;
   // 03: the command table (Redis's server.commands) and the families it was gathered from:
   // INFO, CONFIG GET and COMMAND read them here.
   readonly commands = COMMANDS;
   readonly families = FAMILIES;
+  readonly bind: readonly string[]; // the addresses --bind asked for
   port: number; // the one the OS picked, once listening on port 0
+  private readonly startedAt = performance.now(); // uptime is a duration: a monotonic clock
 
   constructor(options: Options, log: Logger) {
     this.port = options.port;
+    this.bind = options.bind;
     this.net = new Networking<Client>({
       // 03: every request goes through the command table.
       processCommand: (client, args) => processCommand(client, args),
       createClient: (id, socket) => new Client(id, socket, this),
     }, log);
+  }
+
+  /** How long the server has been up, in milliseconds (INFO's uptime_in_seconds). */
+  uptimeMs(): number {
+    return performance.now() - this.startedAt;
   }
 
   /** Stops serving: every connection is ended. */

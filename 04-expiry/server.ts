@@ -33,19 +33,22 @@ export class Server {
   readonly db: Keyspace;
   readonly clock: Clock; // 04: where "now" comes from, so tests can move time
   readonly stats = { keyspaceHits: 0, keyspaceMisses: 0 };
-  readonly startedAt = Date.now();
   readonly runId = randomBytes(20).toString('hex');
   readonly net: Networking<Client>;
   // 03: the command table (Redis's server.commands) and the families it was gathered from:
   // INFO, CONFIG GET and COMMAND read them here.
   readonly commands = COMMANDS;
   readonly families = FAMILIES;
+  readonly bind: readonly string[]; // the addresses --bind asked for
   port: number; // the one the OS picked, once listening on port 0
+  private readonly startedAt: number; // 04: on the clock's monotonic time
   private readonly stopCron: Cancel; // 04
 
   constructor(options: Options, log: Logger) {
     this.port = options.port;
+    this.bind = options.bind;
     this.clock = options.clock ?? systemClock; // 04
+    this.startedAt = this.clock.monotonic(); // 04
     this.db = new Keyspace(this.clock); // 04
     this.net = new Networking<Client>({
       // 03: every request goes through the command table.
@@ -61,6 +64,11 @@ export class Server {
    */
   private cron(): void {
     this.db.activeExpireCycle();
+  }
+
+  /** How long the server has been up, in milliseconds (INFO's uptime_in_seconds). */
+  uptimeMs(): number {
+    return this.clock.monotonic() - this.startedAt; // 04: the clock's, so tests can move it
   }
 
   /** Stops serving: every connection is ended. */

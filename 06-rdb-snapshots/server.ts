@@ -53,14 +53,15 @@ export class Server {
   readonly db: Keyspace;
   readonly clock: Clock; // 04: where "now" comes from, so tests can move time
   readonly stats = { keyspaceHits: 0, keyspaceMisses: 0 };
-  readonly startedAt = Date.now();
   readonly runId = randomBytes(20).toString('hex');
   readonly net: Networking<Client>;
   // 03: the command table (Redis's server.commands) and the families it was gathered from:
   // INFO, CONFIG GET and COMMAND read them here.
   readonly commands = COMMANDS;
   readonly families = FAMILIES;
+  readonly bind: readonly string[]; // the addresses --bind asked for
   port: number; // the one the OS picked, once listening on port 0
+  private readonly startedAt: number; // 04: on the clock's monotonic time
   private readonly stopCron: Cancel; // 04
   // 05: the persistence settings, and the AOF writer when appendonly is on.
   // 06: and the snapshot settings, and the snapshots' state.
@@ -73,8 +74,10 @@ export class Server {
 
   constructor(options: Options, log: Logger) {
     this.port = options.port;
+    this.bind = options.bind;
     this.log = log;
     this.clock = options.clock ?? systemClock; // 04
+    this.startedAt = this.clock.monotonic(); // 04
     // 05: a key that expires is propagated as a DEL, so a replay never depends on when it
     // runs; and any change to a key, or a flush, reaches the clients WATCHing it.
     this.db = new Keyspace(this.clock, {
@@ -166,6 +169,11 @@ export class Server {
     // 05: the AOF has work no client is waiting for (the cycle's DELs, a write to retry,
     // an everysec fsync that is due): it is done in beforeSleep, the one place that writes.
     if (this.aof?.needsFlush) this.net.scheduleBeforeSleep();
+  }
+
+  /** How long the server has been up, in milliseconds (INFO's uptime_in_seconds). */
+  uptimeMs(): number {
+    return this.clock.monotonic() - this.startedAt; // 04: the clock's, so tests can move it
   }
 
   /** Stops serving: every connection is ended. */

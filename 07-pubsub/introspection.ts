@@ -108,8 +108,6 @@ export function helpFor(container: string): Command {
   };
 }
 
-const uptimeMs = (startedAt: number) => Date.now() - startedAt;
-
 export const introspection: CommandFamily = {
   commands: {
     info: other('server', 'Get information and statistics about the server', -1, info, ['loading', 'stale']),
@@ -140,8 +138,8 @@ export const introspection: CommandFamily = {
       ['process_id', process.pid],
       ['run_id', server.runId],
       ['tcp_port', server.port],
-      ['uptime_in_seconds', Math.floor(uptimeMs(server.startedAt) / 1000)],
-      ['uptime_in_days', Math.floor(uptimeMs(server.startedAt) / 86_400_000)],
+      ['uptime_in_seconds', Math.floor(server.uptimeMs() / 1000)],
+      ['uptime_in_days', Math.floor(server.uptimeMs() / 86_400_000)],
       ['executable', process.argv[1] ?? ''],
     ],
     Memory: () => [
@@ -167,7 +165,7 @@ export const introspection: CommandFamily = {
   // and appendonly before it starts).
   config: {
     port: (server) => String(server.port),
-    bind: () => '127.0.0.1 ::1',
+    bind: (server) => server.bind.join(' '),
     databases: () => '1',
     maxmemory: () => '0',
     'maxmemory-policy': () => 'noeviction',
