@@ -13,7 +13,7 @@ node_modules/.installed: package-lock.json package.json
 	@touch $@
 DEPS := node_modules/.installed
 
-.PHONY: help test typecheck docs exercises check diff bench bench-parser bench-bgsave bench-pubsub $(STEPS)
+.PHONY: help test typecheck docs drift exercises check diff bench bench-parser bench-bgsave bench-pubsub $(STEPS)
 
 help: ## List the targets
 	@echo "Build your own Redis in TypeScript"
@@ -29,6 +29,7 @@ $(STEPS): $(DEPS)
 test: $(DEPS) ## Type check, doc checks, every step's tests, and prove the exercise solutions
 	node_modules/.bin/tsc --noEmit
 	$(TSX) tools/check-docs.ts
+	$(TSX) tools/check-drift.ts
 	@# Step 07's fan-out test holds a thousand subscribers' sockets, both ends, in one process.
 	ulimit -n $$(ulimit -Hn) 2>/dev/null; $(VITEST) run
 	$(TSX) tools/prove-exercises.ts
@@ -42,6 +43,9 @@ docs: $(DEPS) ## Check the docs: four per step, links, GUIDE excerpts, make targ
 check: $(DEPS) ## Check an exercise: make check STEP=03 EX=1 (TARGET=redis for the reference)
 	@test -n "$(STEP)" || (echo "usage: make check STEP=03 EX=1" && exit 2)
 	$(VITEST) run --config vitest.exercises.config.ts $$(ls $(STEP)-*/exercises/$(EX)*.check.ts 2>/dev/null || echo no-such-exercise)
+
+drift: $(DEPS) ## Step copies: each change from the step before is marked (// 05:); no import loops in a step
+	$(TSX) tools/check-drift.ts
 
 exercises: $(DEPS) ## Prove each exercise: its reference passes its check, the step code and every wrong solution fail it
 	$(TSX) tools/prove-exercises.ts

@@ -1,6 +1,7 @@
 // Step 03: a key-value store. Requests now go through a command table (commands.ts) that
 // checks names and argument counts the way Redis does, and the data lives in a Map. The
 // connection loop step 02 taught is lib/networking.ts from here on.
+// 03: rewritten: what stays here is the server's state, and the Client a command sees.
 //
 // Run it:   make 03-get-set
 // Try it:   redis-cli -p 6380 set greeting hello   then   redis-cli -p 6380 get greeting

@@ -156,6 +156,7 @@ export const introspection: CommandFamily = {
       ['aof_enabled', 0],
     ],
     Stats: () => [
+      // 04: expired_keys comes from expire.ts, which counts them.
       ['evicted_keys', 0],
     ],
     Replication: () => [

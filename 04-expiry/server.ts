@@ -9,11 +9,11 @@
 import { randomBytes } from 'node:crypto';
 import type net from 'node:net';
 import { COMMON_FLAGS, flagDefaults, isMain, runFromCommandLine, type FlagValues } from '../lib/cli.ts';
-import { systemClock, type Cancel, type Clock } from '../lib/clock.ts';
+import { systemClock, type Cancel, type Clock } from '../lib/clock.ts'; // 04
 import { createLogger, type Logger, type LogSink } from '../lib/log.ts';
 import { Connection, Networking } from '../lib/networking.ts';
 import { COMMANDS, FAMILIES, processCommand } from './commands.ts';
-import { ACTIVE_EXPIRE, Keyspace } from './keyspace.ts';
+import { ACTIVE_EXPIRE, Keyspace } from './keyspace.ts'; // 04
 
 // 04: `clock` lets tests hold time still and move it by hand (lib/clock.ts's FakeClock).
 export type Options = FlagValues<typeof COMMON_FLAGS> & { logSink?: LogSink; clock?: Clock };
@@ -84,7 +84,7 @@ export class Client extends Connection {
     super(id, socket);
   }
 
-  get db(): Keyspace {
+  get db(): Keyspace { // 04
     return this.server.db;
   }
 }

@@ -153,8 +153,10 @@ export const introspection: CommandFamily = {
     Persistence: () => [
       ['loading', 0],
       ['rdb_changes_since_last_save', 0],
+      // 05: aof_enabled comes from persistence.ts, with the other AOF fields.
     ],
     Stats: () => [
+      // 04: expired_keys comes from expire.ts, which counts them.
       ['evicted_keys', 0],
     ],
     Replication: () => [
@@ -169,6 +171,7 @@ export const introspection: CommandFamily = {
     bind: (server) => server.bind.join(' '),
     databases: () => '1',
     save: () => '',
+    // 05: appendonly comes from persistence.ts, with the other AOF parameters.
     maxmemory: () => '0',
     'maxmemory-policy': () => 'noeviction',
     timeout: () => '0',

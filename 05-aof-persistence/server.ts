@@ -7,17 +7,17 @@
 // Run it:   make 05-aof-persistence
 // Try it:   redis-cli -p 6380 set greeting hello EX 100   then   cat data/appendonly.aof
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs'; // 05
 import type net from 'node:net';
-import { join, resolve } from 'node:path';
+import { join, resolve } from 'node:path'; // 05
 import { COMMON_FLAGS, PERSISTENCE_FLAGS, flagDefaults, isMain, runFromCommandLine, type FlagValues } from '../lib/cli.ts';
-import { systemClock, type Cancel, type Clock } from '../lib/clock.ts';
+import { systemClock, type Cancel, type Clock } from '../lib/clock.ts'; // 04
 import { createLogger, type Logger, type LogSink } from '../lib/log.ts';
 import { Connection, Networking } from '../lib/networking.ts';
-import { loadAof } from './aof-load.ts';
+import { loadAof } from './aof-load.ts'; // 05
 import { AofWriter, type FileIo } from './aof.ts';
 import { COMMANDS, FAMILIES, isCommand, processCommand } from './commands.ts';
-import { ACTIVE_EXPIRE, Keyspace } from './keyspace.ts';
+import { ACTIVE_EXPIRE, Keyspace } from './keyspace.ts'; // 04
 import { Propagation } from './propagate.ts';
 import { TransactionState, WatchedKeys, discardTransaction } from './transactions.ts';
 
@@ -68,7 +68,7 @@ export class Server {
   constructor(options: Options, log: Logger) {
     this.port = options.port;
     this.bind = options.bind;
-    this.log = log;
+    this.log = log; // 05
     this.clock = options.clock ?? systemClock; // 04
     this.startedAt = this.clock.monotonic(); // 04
     // 05: a key that expires is propagated as a DEL, so a replay never depends on when it
@@ -95,7 +95,7 @@ export class Server {
     this.stopCron = this.clock.every(1000 / ACTIVE_EXPIRE.hz, () => this.cron()); // 04
   }
 
-  /** 05: opens the AOF for appending (creating --dir if needed). It is replayed before listening. */
+  /** 05: opens the AOF in --dir for appending. It is replayed before listening. */
   private openAof(options: Options): AofWriter {
     const { dir, appendfilename, appendfsync } = this.settings;
     mkdirSync(dir, { recursive: true });
@@ -172,13 +172,13 @@ export class Client extends Connection {
     super(id, socket);
   }
 
-  get db(): Keyspace {
+  get db(): Keyspace { // 04
     return this.server.db;
   }
 }
 
 export async function startServer(overrides: Partial<Options> = {}): Promise<RunningServer> {
-  const options: Options = { ...flagDefaults(FLAGS), ...overrides };
+  const options: Options = { ...flagDefaults(FLAGS), ...overrides }; // 05: FLAGS
   const log = createLogger(options.loglevel, options.logSink);
   const server = new Server(options, log);
   server.loadDataFromDisk(); // 05
@@ -189,5 +189,5 @@ export async function startServer(overrides: Partial<Options> = {}): Promise<Run
 }
 
 if (isMain(import.meta.url)) {
-  await runFromCommandLine(FLAGS, startServer);
+  await runFromCommandLine(FLAGS, startServer); // 05: FLAGS
 }

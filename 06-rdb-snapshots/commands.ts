@@ -3,15 +3,18 @@
 // against the table before anything runs. 05: then runs it through call() (command.ts),
 // which propagates what it changed; inside MULTI, processCommand queues instead of running.
 import type { RespValue } from '../lib/resp.ts';
-import { call, unknownCommand, unknownSubcommand, wrongArity, type Command, type CommandFamily, type ContainerCommand, type ErrorReply } from './command.ts';
+import { call, unknownCommand, unknownSubcommand, wrongArity, type Command, type CommandFamily, type ContainerCommand, type ErrorReply } from './command.ts'; // 05
 import { connection } from './connection.ts';
-import { expire } from './expire.ts';
+import { expire } from './expire.ts'; // 04
 import { introspection } from './introspection.ts';
 import { keyspace } from './keys.ts';
-import { persistence, writeCommandsDeniedByDiskError } from './persistence.ts';
+import { persistence, writeCommandsDeniedByDiskError } from './persistence.ts'; // 05
 import type { Client } from './server.ts';
 import { strings } from './strings.ts';
-import { isQueued, queueCommand, refusedInMulti, rejectCommand, transactions } from './transactions.ts';
+import {
+  isQueued, queueCommand, rejectCommand, transactions, // 05
+  refusedInMulti, // 06
+} from './transactions.ts';
 
 /**
  * Every family of commands this server has. INFO prints their fields in this order, which

@@ -7,10 +7,10 @@ import { helpFor } from './introspection.ts';
 import type { Client } from './server.ts';
 import { REDIS_VERSION } from './version.ts';
 
+// 07: a subscribed RESP2 connection carries arrays: PING's answer is one too.
 function ping(c: Client, args: string[]): RespValue {
   if (args.length > 2) return wrongArity('ping');
-  // 07: a subscribed RESP2 connection carries arrays: the answer is one too.
-  if (c.protocol === 2 && c.subscriptions.count > 0) return array([bulk('pong'), bulk(args[1] ?? '')]);
+  if (c.protocol === 2 && c.subscriptions.count > 0) return array([bulk('pong'), bulk(args[1] ?? '')]); // 07
   return args.length === 2 ? bulk(args[1]!) : simple('PONG');
 }
 

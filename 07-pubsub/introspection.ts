@@ -152,8 +152,11 @@ export const introspection: CommandFamily = {
     // (ioredis waits for it before its first command).
     Persistence: () => [
       ['loading', 0],
+      // 06: rdb_changes_since_last_save comes from persistence.ts, with the snapshot fields.
+      // 05: aof_enabled comes from persistence.ts, with the other AOF fields.
     ],
     Stats: () => [
+      // 04: expired_keys comes from expire.ts, which counts them.
       ['evicted_keys', 0],
     ],
     Replication: () => [
@@ -167,6 +170,8 @@ export const introspection: CommandFamily = {
     port: (server) => String(server.port),
     bind: (server) => server.bind.join(' '),
     databases: () => '1',
+    // 06: save comes from persistence.ts, with dbfilename.
+    // 05: appendonly comes from persistence.ts, with the other AOF parameters.
     maxmemory: () => '0',
     'maxmemory-policy': () => 'noeviction',
     timeout: () => '0',

@@ -7,22 +7,22 @@
 // Run it:   make 07-pubsub
 // Try it:   redis-cli -p 6380 subscribe news   then, elsewhere:   redis-cli -p 6380 publish news hi
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs'; // 05
 import type net from 'node:net';
-import { join, resolve } from 'node:path';
+import { join, resolve } from 'node:path'; // 05
 import {
   CLIENT_FLAGS, COMMON_FLAGS, PERSISTENCE_FLAGS, SNAPSHOT_FLAGS, flagDefaults, isMain, runFromCommandLine, yesNoFlag, type FlagValues,
-} from '../lib/cli.ts';
-import { systemClock, type Cancel, type Clock } from '../lib/clock.ts';
+} from '../lib/cli.ts'; // 07
+import { systemClock, type Cancel, type Clock } from '../lib/clock.ts'; // 04
 import { createLogger, type Logger, type LogSink } from '../lib/log.ts';
 import { Connection, Networking } from '../lib/networking.ts';
-import { loadAof } from './aof-load.ts';
+import { loadAof } from './aof-load.ts'; // 05
 import { AofWriter, type FileIo } from './aof.ts';
 import { COMMANDS, FAMILIES, isCommand, processCommand } from './commands.ts';
-import { ACTIVE_EXPIRE, Keyspace } from './keyspace.ts';
+import { ACTIVE_EXPIRE, Keyspace } from './keyspace.ts'; // 04
 import { Propagation } from './propagate.ts';
-import { PubSub, Subscriptions } from './pubsub.ts';
-import { BGSAVE_SLICE_ENTRIES, Snapshots } from './rdb.ts';
+import { PubSub, Subscriptions } from './pubsub.ts'; // 07
+import { BGSAVE_SLICE_ENTRIES, Snapshots } from './rdb.ts'; // 06
 import { TransactionState, WatchedKeys, discardTransaction } from './transactions.ts';
 
 // 05: this step's flags add --dir, --appendonly, --appendfsync and --appendfilename.
@@ -39,7 +39,7 @@ export type Options = FlagValues<typeof FLAGS> & {
   clock?: Clock;
   fileIo?: FileIo;
   onFatal?: (message: string) => void;
-  bgsaveSliceEntries?: number;
+  bgsaveSliceEntries?: number; // 06
 };
 
 export interface RunningServer {
@@ -83,7 +83,7 @@ export class Server {
   constructor(options: Options, log: Logger) {
     this.port = options.port;
     this.bind = options.bind;
-    this.log = log;
+    this.log = log; // 05
     this.clock = options.clock ?? systemClock; // 04
     this.startedAt = this.clock.monotonic(); // 04
     // 05: a key that expires is propagated as a DEL, so a replay never depends on when it
@@ -95,7 +95,7 @@ export class Server {
     });
     this.watchedKeys = new WatchedKeys(this.db);
     const { appendonly, appendfsync, appendfilename, save, dbfilename } = options;
-    const outputBufferLimits = options['client-output-buffer-limit'];
+    const outputBufferLimits = options['client-output-buffer-limit']; // 07
     this.settings = { appendonly, appendfsync, appendfilename, save, dbfilename, outputBufferLimits, dir: resolve(options.dir) };
     mkdirSync(this.settings.dir, { recursive: true }); // 06: snapshots need it, AOF or not
     this.rdb = new Snapshots(this.db, this.settings, this.clock, log, options.bgsaveSliceEntries ?? BGSAVE_SLICE_ENTRIES);
@@ -118,9 +118,9 @@ export class Server {
     this.stopCron = this.clock.every(1000 / ACTIVE_EXPIRE.hz, () => this.cron()); // 04
   }
 
-  /** 05: opens the AOF for appending (creating --dir if needed). It is replayed before listening. */
+  /** 05: opens the AOF in --dir for appending. It is replayed before listening. */
   private openAof(options: Options): AofWriter {
-    const { dir, appendfilename, appendfsync } = this.settings;
+    const { dir, appendfilename, appendfsync } = this.settings; // 06: the constructor made dir
     return new AofWriter({
       path: join(dir, appendfilename),
       fsync: appendfsync,
@@ -210,13 +210,13 @@ export class Client extends Connection {
     super(id, socket);
   }
 
-  get db(): Keyspace {
+  get db(): Keyspace { // 04
     return this.server.db;
   }
 }
 
 export async function startServer(overrides: Partial<Options> = {}): Promise<RunningServer> {
-  const options: Options = { ...flagDefaults(FLAGS), ...overrides };
+  const options: Options = { ...flagDefaults(FLAGS), ...overrides }; // 05: FLAGS
   const log = createLogger(options.loglevel, options.logSink);
   const server = new Server(options, log);
   server.loadDataFromDisk(); // 05
@@ -227,5 +227,5 @@ export async function startServer(overrides: Partial<Options> = {}): Promise<Run
 }
 
 if (isMain(import.meta.url)) {
-  await runFromCommandLine(FLAGS, startServer);
+  await runFromCommandLine(FLAGS, startServer); // 05: FLAGS
 }
