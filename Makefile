@@ -50,14 +50,8 @@ drift: $(DEPS) ## Step copies: each change from the step before is marked (// 05
 exercises: $(DEPS) ## Prove each exercise: its reference passes its check, the step code and every wrong solution fail it
 	$(TSX) tools/prove-exercises.ts
 
-diff: ## Show what a step adds to the one before it: make diff STEP=03
-	@test -n "$(STEP)" || (echo "usage: make diff STEP=03" && exit 2)
-	@cur=$$(ls -d $(STEP)-*/ 2>/dev/null | head -1); \
-	test -n "$$cur" || { echo "no step $(STEP)"; exit 2; }; \
-	prev=$$(ls -d $$(printf '%02d' $$((10#$(STEP) - 1)))-*/ 2>/dev/null | head -1); \
-	if [ -z "$$prev" ]; then echo "$$cur is the first step: read $${cur}server.ts"; exit 0; fi; \
-	echo "diff -ru $$prev $$cur (code only: new files in full, removed ones named)"; \
-	diff -ru --unidirectional-new-file -x '*.md' -x '*.test.ts' -x exercises -x data $$prev $$cur; true
+diff: $(DEPS) ## Show what a step adds to the one before it, and the lib/ files it starts to use: make diff STEP=03
+	@$(TSX) tools/diff-step.ts $(STEP)
 
 bench-parser: $(DEPS) ## Parser throughput: lib/resp.ts against the redis-parser package
 	$(TSX) tools/bench-parser.ts
