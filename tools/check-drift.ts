@@ -102,7 +102,7 @@ export function keptLines(newLines: readonly string[], hunks: readonly Hunk[]): 
 
 export type Unmarked = { line: number; problem: 'unmarked' } | { line: number; problem: 'not a rewrite'; kept: number; of: number };
 
-/** The hunks of one file's diff that carry no marker of `step`: the line each starts on. */
+/** What one file's diff holds without a marker of `step`: each such hunk's line, or a rewrite claim that does not hold. */
 export function unmarkedChanges(oldPath: string, newPath: string, step: string): Unmarked[] {
   const oldDescription = openingDescriptionLength(readLines(oldPath));
   const newLines = readLines(newPath);
