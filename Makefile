@@ -13,7 +13,7 @@ node_modules/.installed: package-lock.json package.json
 	@touch $@
 DEPS := node_modules/.installed
 
-.PHONY: help test typecheck docs exercises check diff bench bench-parser bench-bgsave bench-pubsub $(STEPS)
+.PHONY: help test typecheck docs drift exercises check diff bench bench-parser bench-bgsave bench-pubsub $(STEPS)
 
 help: ## List the targets
 	@echo "Build your own Redis in TypeScript"
@@ -29,6 +29,7 @@ $(STEPS): $(DEPS)
 test: $(DEPS) ## Type check, doc checks, every step's tests, and prove the exercise solutions
 	node_modules/.bin/tsc --noEmit
 	$(TSX) tools/check-docs.ts
+	$(TSX) tools/check-drift.ts
 	@# Step 07's fan-out test holds a thousand subscribers' sockets, both ends, in one process.
 	ulimit -n $$(ulimit -Hn) 2>/dev/null; $(VITEST) run
 	$(TSX) tools/prove-exercises.ts
@@ -43,17 +44,14 @@ check: $(DEPS) ## Check an exercise: make check STEP=03 EX=1 (TARGET=redis for t
 	@test -n "$(STEP)" || (echo "usage: make check STEP=03 EX=1" && exit 2)
 	$(VITEST) run --config vitest.exercises.config.ts $$(ls $(STEP)-*/exercises/$(EX)*.check.ts 2>/dev/null || echo no-such-exercise)
 
+drift: $(DEPS) ## Step copies: each change from the step before is marked (// 05:); no import loops in a step
+	$(TSX) tools/check-drift.ts
+
 exercises: $(DEPS) ## Prove each exercise: its reference passes its check, the step code and every wrong solution fail it
 	$(TSX) tools/prove-exercises.ts
 
-diff: ## Show what a step adds to the one before it: make diff STEP=03
-	@test -n "$(STEP)" || (echo "usage: make diff STEP=03" && exit 2)
-	@cur=$$(ls -d $(STEP)-*/ 2>/dev/null | head -1); \
-	test -n "$$cur" || { echo "no step $(STEP)"; exit 2; }; \
-	prev=$$(ls -d $$(printf '%02d' $$((10#$(STEP) - 1)))-*/ 2>/dev/null | head -1); \
-	if [ -z "$$prev" ]; then echo "$$cur is the first step: read $${cur}server.ts"; exit 0; fi; \
-	echo "diff -ru $$prev $$cur (code only: new files in full, removed ones named)"; \
-	diff -ru --unidirectional-new-file -x '*.md' -x '*.test.ts' -x exercises -x data $$prev $$cur; true
+diff: $(DEPS) ## Show what a step adds to the one before it, and the lib/ files it starts to use: make diff STEP=03
+	@$(TSX) tools/diff-step.ts $(STEP)
 
 bench-parser: $(DEPS) ## Parser throughput: lib/resp-request.ts against the redis-parser package
 	$(TSX) tools/bench-parser.ts

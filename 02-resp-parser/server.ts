@@ -1,6 +1,7 @@
 // Step 02: speak RESP. Requests are parsed incrementally (they may arrive split at any
 // byte, or many at once), answered in RESP2 or RESP3, and all the replies to one read
 // leave in one write.
+// 02: rewritten: step 01's echo loop becomes a server that parses, runs and answers.
 //
 // Run it:   make 02-resp-parser
 // Try it:   redis-cli -p 6380 ping      or type PING into nc localhost 6380

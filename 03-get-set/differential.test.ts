@@ -225,6 +225,8 @@ const cases: DiffCase[] = [
     ['appendonly', [['CONFIG', 'GET', 'appendonly']]],
     ['upper case', [['CONFIG', 'GET', 'APPENDONLY']]],
     ['unknown', [['CONFIG', 'GET', 'no-such-setting']]],
+    // Both servers are started with --bind 127.0.0.1: the answer is what --bind said.
+    ['bind', [['CONFIG', 'GET', 'bind']]],
   ]),
   { name: 'CLIENT ID is an integer', send: [['CLIENT', 'ID']], normalize: (r) => r.replace(/^:\d+\r\n$/, ':<id>\r\n') },
   { name: 'HELLO', send: [['HELLO']], normalize: withoutIds },

@@ -1,6 +1,7 @@
 // Step 03: a key-value store. Requests now go through a command table (commands.ts) that
 // checks names and argument counts the way Redis does, and the data lives in a Map. The
 // connection loop step 02 taught is lib/networking.ts from here on.
+// 03: rewritten: what stays here is the server's state, and the Client a command sees.
 //
 // Run it:   make 03-get-set
 // Try it:   redis-cli -p 6380 set greeting hello   then   redis-cli -p 6380 get greeting
@@ -9,7 +10,7 @@ import type net from 'node:net';
 import { COMMON_FLAGS, flagDefaults, isMain, runFromCommandLine, type FlagValues } from '../lib/cli.ts';
 import { createLogger, type Logger, type LogSink } from '../lib/log.ts';
 import { Connection, Networking } from '../lib/networking.ts';
-import { processCommand } from './commands.ts';
+import { COMMANDS, FAMILIES, processCommand } from './commands.ts';
 
 export type Options = FlagValues<typeof COMMON_FLAGS> & { logSink?: LogSink };
 
@@ -17,9 +18,6 @@ export interface RunningServer {
   port: number;
   close(): Promise<void>;
 }
-
-/** The version of Redis whose replies this server reproduces. */
-export const REDIS_VERSION = '7.0.15';
 
 /**
  * Everything the server knows, in one object (Redis's struct redisServer). Commands reach
@@ -29,18 +27,29 @@ export class Server {
   // 03: the keyspace. Keys and values are latin1 strings: one char per byte, binary-safe.
   readonly db = new Map<string, string>();
   readonly stats = { keyspaceHits: 0, keyspaceMisses: 0 };
-  readonly startedAt = Date.now();
   readonly runId = randomBytes(20).toString('hex');
   readonly net: Networking<Client>;
+  // 03: the command table (Redis's server.commands) and the families it was gathered from:
+  // INFO, CONFIG GET and COMMAND read them here.
+  readonly commands = COMMANDS;
+  readonly families = FAMILIES;
+  readonly bind: readonly string[]; // the addresses --bind asked for
   port: number; // the one the OS picked, once listening on port 0
+  private readonly startedAt = performance.now(); // uptime is a duration: a monotonic clock
 
   constructor(options: Options, log: Logger) {
     this.port = options.port;
+    this.bind = options.bind;
     this.net = new Networking<Client>({
       // 03: every request goes through the command table.
       processCommand: (client, args) => processCommand(client, args),
       createClient: (id, socket) => new Client(id, socket, this),
     }, log);
+  }
+
+  /** How long the server has been up, in milliseconds (INFO's uptime_in_seconds). */
+  uptimeMs(): number {
+    return performance.now() - this.startedAt;
   }
 
   /** Stops serving: every connection is ended. */

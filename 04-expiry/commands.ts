@@ -4,7 +4,7 @@
 import type { RespValue } from '../lib/resp.ts';
 import { unknownCommand, unknownSubcommand, wrongArity, type Command, type CommandFamily, type ContainerCommand, type ErrorReply } from './command.ts';
 import { connection } from './connection.ts';
-import { expire } from './expire.ts';
+import { expire } from './expire.ts'; // 04
 import { introspection } from './introspection.ts';
 import { keyspace } from './keys.ts';
 import type { Client } from './server.ts';

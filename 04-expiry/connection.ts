@@ -4,7 +4,8 @@ import { parseInt64 } from '../lib/numbers.ts';
 import { OK, array, bulk, error, integer, map, simple, type ProtocolVersion, type RespValue } from '../lib/resp.ts';
 import { other, sanitize, wrongArity, type CommandFamily } from './command.ts';
 import { helpFor } from './introspection.ts';
-import { REDIS_VERSION, type Client } from './server.ts';
+import type { Client } from './server.ts';
+import { REDIS_VERSION } from './version.ts';
 
 function ping(_c: Client, args: string[]): RespValue {
   if (args.length > 2) return wrongArity('ping');

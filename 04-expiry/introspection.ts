@@ -1,12 +1,14 @@
 // 03: the server describing itself (Redis's server.c and config.c): INFO, CONFIG GET and
 // COMMAND. Each family registers its own INFO fields and CONFIG parameters (command.ts's
-// CommandFamily); this file prints what they registered.
+// CommandFamily); this file prints what they registered. It reads the table through the
+// server (c.server.commands, as Redis's server.commands), not by importing commands.ts:
+// commands.ts imports every family, this one included, and a loop of imports breaks at load.
 import { globMatch } from '../lib/glob.ts';
 import { array, bulk, integer, map, simple, verbatim, type RespValue } from '../lib/resp.ts';
 import { other, type Command, type CommandFamily, type ContainerCommand } from './command.ts';
-import { COMMANDS, FAMILIES } from './commands.ts';
-import { REDIS_VERSION, type Client } from './server.ts';
+import type { Client } from './server.ts';
 import { MAX_STRING_BYTES } from './strings.ts';
+import { REDIS_VERSION } from './version.ts';
 
 /** INFO's sections, in the order Redis prints them. */
 const INFO_SECTIONS = ['Server', 'Clients', 'Memory', 'Persistence', 'Stats', 'Replication', 'Keyspace'];
@@ -24,7 +26,7 @@ function info(c: Client, args: string[]): RespValue {
 
 /** A section's fields: those of every family that registered some, in family order. */
 function infoFields(c: Client, section: string): Array<[string, string | number]> {
-  return FAMILIES.flatMap((family) => family.info?.[section]?.(c.server) ?? []);
+  return c.server.families.flatMap((family) => family.info?.[section]?.(c.server) ?? []);
 }
 
 /**
@@ -32,7 +34,7 @@ function infoFields(c: Client, section: string): Array<[string, string | number]
  * glob characters is a case-insensitive name, and Redis replies with it as it was sent.
  */
 function configGet(c: Client, args: string[]): RespValue {
-  const values = FAMILIES.flatMap((family) => Object.entries(family.config ?? {}).map(([name, get]) => [name, get(c.server)] as const));
+  const values = c.server.families.flatMap((family) => Object.entries(family.config ?? {}).map(([name, get]) => [name, get(c.server)] as const));
   const matches = new Map<string, [string, string]>(); // canonical name -> [name as replied, value]
   for (const pattern of args.slice(2)) {
     if (!/[[*?]/.test(pattern)) {
@@ -48,8 +50,8 @@ function configGet(c: Client, args: string[]): RespValue {
 }
 
 /** COMMAND with no arguments: the whole table, in Redis 7's ten-field layout. */
-function commandList(): RespValue {
-  return array(Object.entries(COMMANDS).map(([name, command]) => commandInfo(name, command)));
+function commandList(c: Client): RespValue {
+  return array(Object.entries(c.server.commands).map(([name, command]) => commandInfo(name, command)));
 }
 
 function commandInfo(name: string, command: Command | ContainerCommand): RespValue {
@@ -72,22 +74,23 @@ function commandInfo(name: string, command: Command | ContainerCommand): RespVal
 }
 
 /** COMMAND DOCS [name ...]: summaries, which redis-cli shows as hints while you type. */
-function commandDocs(_c: Client, args: string[]): RespValue {
-  const names = args.length > 2 ? args.slice(2).map((n) => n.toLowerCase()) : Object.keys(COMMANDS);
-  const known = names.filter((n) => COMMANDS[n] !== undefined);
+function commandDocs(c: Client, args: string[]): RespValue {
+  const { commands } = c.server;
+  const names = args.length > 2 ? args.slice(2).map((n) => n.toLowerCase()) : Object.keys(commands);
+  const known = names.filter((n) => commands[n] !== undefined);
   return map(known.map((n) => [
     bulk(n),
     map([
-      [bulk('summary'), bulk(COMMANDS[n]!.summary)],
+      [bulk('summary'), bulk(commands[n]!.summary)],
       [bulk('since'), bulk('1.0.0')],
-      [bulk('group'), bulk(COMMANDS[n]!.group)],
+      [bulk('group'), bulk(commands[n]!.group)],
     ]),
   ]));
 }
 
-function commandInfoOf(_c: Client, args: string[]): RespValue {
+function commandInfoOf(c: Client, args: string[]): RespValue {
   return array(args.slice(2).map((n) => {
-    const command = COMMANDS[n.toLowerCase()];
+    const command = c.server.commands[n.toLowerCase()];
     return command === undefined ? array(null) : commandInfo(n.toLowerCase(), command);
   }));
 }
@@ -96,16 +99,14 @@ function commandInfoOf(_c: Client, args: string[]): RespValue {
 export function helpFor(container: string): Command {
   return {
     arity: 2, flags: ['loading', 'stale'], group: 'server', summary: 'Show helpful text about the different subcommands',
-    run: () => {
-      const subcommands = (COMMANDS[container] as ContainerCommand).subcommands;
+    run: (c) => {
+      const subcommands = (c.server.commands[container] as ContainerCommand).subcommands;
       const lines = [`${container.toUpperCase()} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`];
       for (const [name, sub] of Object.entries(subcommands)) lines.push(name.toUpperCase(), `    ${sub.summary}`);
       return array(lines.map((l) => simple(l)));
     },
   };
 }
-
-const uptimeMs = (startedAt: number) => Date.now() - startedAt;
 
 export const introspection: CommandFamily = {
   commands: {
@@ -121,7 +122,7 @@ export const introspection: CommandFamily = {
       arity: -1, flags: ['loading', 'stale'], group: 'server', summary: 'Get array of Redis command details',
       alone: commandList,
       subcommands: {
-        count: other('server', 'Get total number of Redis commands', 2, () => integer(Object.keys(COMMANDS).length)),
+        count: other('server', 'Get total number of Redis commands', 2, (c) => integer(Object.keys(c.server.commands).length)),
         docs: other('server', 'Get array of specific Redis command documentation', -2, commandDocs),
         info: other('server', 'Get array of specific Redis command details, or all when no argument is given', -2, commandInfoOf),
         help: helpFor('command'),
@@ -137,8 +138,8 @@ export const introspection: CommandFamily = {
       ['process_id', process.pid],
       ['run_id', server.runId],
       ['tcp_port', server.port],
-      ['uptime_in_seconds', Math.floor(uptimeMs(server.startedAt) / 1000)],
-      ['uptime_in_days', Math.floor(uptimeMs(server.startedAt) / 86_400_000)],
+      ['uptime_in_seconds', Math.floor(server.uptimeMs() / 1000)],
+      ['uptime_in_days', Math.floor(server.uptimeMs() / 86_400_000)],
       ['executable', process.argv[1] ?? ''],
     ],
     Memory: () => [
@@ -155,6 +156,7 @@ export const introspection: CommandFamily = {
       ['aof_enabled', 0],
     ],
     Stats: () => [
+      // 04: expired_keys comes from expire.ts, which counts them.
       ['evicted_keys', 0],
     ],
     Replication: () => [
@@ -166,7 +168,7 @@ export const introspection: CommandFamily = {
   // and appendonly before it starts).
   config: {
     port: (server) => String(server.port),
-    bind: () => '127.0.0.1 ::1',
+    bind: (server) => server.bind.join(' '),
     databases: () => '1',
     save: () => '',
     appendonly: () => 'no',

@@ -36,7 +36,7 @@ export interface ExpireCycleReport {
 export interface KeyspaceOptions {
   /** Random numbers in [0, 1) for sampling; tests may pass a seeded generator. */
   random?: () => number;
-  /** Told about each key that expired (lazily or actively): a later step logs a DEL. */
+  /** Told about each key that expired (lazily or actively): step 05 logs a DEL. */
   onExpire?: (key: string) => void;
 }
 

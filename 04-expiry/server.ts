@@ -9,11 +9,11 @@
 import { randomBytes } from 'node:crypto';
 import type net from 'node:net';
 import { COMMON_FLAGS, flagDefaults, isMain, runFromCommandLine, type FlagValues } from '../lib/cli.ts';
-import { systemClock, type Cancel, type Clock } from '../lib/clock.ts';
+import { systemClock, type Cancel, type Clock } from '../lib/clock.ts'; // 04
 import { createLogger, type Logger, type LogSink } from '../lib/log.ts';
 import { Connection, Networking } from '../lib/networking.ts';
-import { processCommand } from './commands.ts';
-import { ACTIVE_EXPIRE, Keyspace } from './keyspace.ts';
+import { COMMANDS, FAMILIES, processCommand } from './commands.ts';
+import { ACTIVE_EXPIRE, Keyspace } from './keyspace.ts'; // 04
 
 // 04: `clock` lets tests hold time still and move it by hand (lib/clock.ts's FakeClock).
 export type Options = FlagValues<typeof COMMON_FLAGS> & { logSink?: LogSink; clock?: Clock };
@@ -22,9 +22,6 @@ export interface RunningServer {
   port: number;
   close(): Promise<void>;
 }
-
-/** The version of Redis whose replies this server reproduces. */
-export const REDIS_VERSION = '7.0.15';
 
 /**
  * Everything the server knows, in one object (Redis's struct redisServer). Commands reach
@@ -36,15 +33,22 @@ export class Server {
   readonly db: Keyspace;
   readonly clock: Clock; // 04: where "now" comes from, so tests can move time
   readonly stats = { keyspaceHits: 0, keyspaceMisses: 0 };
-  readonly startedAt = Date.now();
   readonly runId = randomBytes(20).toString('hex');
   readonly net: Networking<Client>;
+  // 03: the command table (Redis's server.commands) and the families it was gathered from:
+  // INFO, CONFIG GET and COMMAND read them here.
+  readonly commands = COMMANDS;
+  readonly families = FAMILIES;
+  readonly bind: readonly string[]; // the addresses --bind asked for
   port: number; // the one the OS picked, once listening on port 0
+  private readonly startedAt: number; // 04: on the clock's monotonic time
   private readonly stopCron: Cancel; // 04
 
   constructor(options: Options, log: Logger) {
     this.port = options.port;
+    this.bind = options.bind;
     this.clock = options.clock ?? systemClock; // 04
+    this.startedAt = this.clock.monotonic(); // 04
     this.db = new Keyspace(this.clock); // 04
     this.net = new Networking<Client>({
       // 03: every request goes through the command table.
@@ -62,6 +66,11 @@ export class Server {
     this.db.activeExpireCycle();
   }
 
+  /** How long the server has been up, in milliseconds (INFO's uptime_in_seconds). */
+  uptimeMs(): number {
+    return this.clock.monotonic() - this.startedAt; // 04: the clock's, so tests can move it
+  }
+
   /** Stops serving: every connection is ended. */
   async close(): Promise<void> {
     this.stopCron(); // 04
@@ -75,7 +84,7 @@ export class Client extends Connection {
     super(id, socket);
   }
 
-  get db(): Keyspace {
+  get db(): Keyspace { // 04
     return this.server.db;
   }
 }

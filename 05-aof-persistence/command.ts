@@ -1,6 +1,8 @@
 // 03: what a command is: its arity, flags and handler; how a family of commands (strings.ts,
 // keys.ts, ...) presents itself to the server; and the errors, worded as Redis words them.
-// Every family imports this; the table that gathers them is commands.ts.
+// Every family imports this; the table that gathers them is commands.ts. 05: and call(),
+// which runs a checked command and propagates what it changed: here, because processCommand
+// (commands.ts) and EXEC (transactions.ts) both run it, and commands.ts imports every family.
 import { error, type RespValue } from '../lib/resp.ts';
 import type { Client, Server } from './server.ts';
 
@@ -52,6 +54,21 @@ export const write = (group: string, summary: string, arity: number, run: Comman
   ({ arity, flags: ['write', 'denyoom'], keys: [1, 1, 1], group, summary, run });
 export const other = (group: string, summary: string, arity: number, run: Command['run'], flags: readonly CommandFlag[] = ['fast']): Command =>
   ({ arity, flags, group, summary, run });
+
+/**
+ * 05: runs a command that passed every check (Redis's call()), for a client or for EXEC.
+ * If it changed the dataset it is propagated: as it was sent, or as the handler rewrote it
+ * (SET k v EX 10 as SET k v PXAT <deadline>). A write that changed nothing (SET NX on an
+ * existing key, DEL of a missing key) is never propagated.
+ */
+export function call(c: Client, command: Command, args: string[]): RespValue {
+  if (!command.flags.includes('write')) return command.run(c, args);
+  const dirtyBefore = c.db.dirty;
+  c.propagateAs = undefined;
+  const reply = command.run(c, args);
+  if (c.db.dirty !== dirtyBefore) c.server.propagate(c.propagateAs ?? args);
+  return reply;
+}
 
 // ---------------------------------------------------------------------------------------
 // Errors, worded as Redis words them

@@ -55,7 +55,7 @@ export function deadlineOf(c: Client, { option, amount }: ExpireRequest, command
  * and the replay must do what the command did then.
  */
 export function isPast(c: Client, deadline: bigint): boolean {
-  return !c.db.loading && deadline <= c.server.clock.now();
+  return !c.db.loading && deadline <= c.server.clock.now(); // 05
 }
 
 type ExpireCondition = 'NX' | 'XX' | 'GT' | 'LT';

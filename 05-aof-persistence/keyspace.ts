@@ -235,7 +235,7 @@ export class Keyspace {
   }
 
   private expire(key: string): void {
-    this.dropDeadline(key);
+    this.dropDeadline(key); // 05: changed() below signals the change, once
     this.values.delete(key);
     this.expiredKeys++;
     this.changed(key); // 05

@@ -1,17 +1,20 @@
 // 03: the command table, gathered from the families (one file each, as Redis's t_string.c,
 // db.c, networking.c, server.c), and processCommand: the one place that checks a request
-// against the table before anything runs. 05: call() runs a command and propagates what
-// it changed; inside MULTI, processCommand queues instead of running.
+// against the table before anything runs. 05: then runs it through call() (command.ts),
+// which propagates what it changed; inside MULTI, processCommand queues instead of running.
 import type { RespValue } from '../lib/resp.ts';
-import { unknownCommand, unknownSubcommand, wrongArity, type Command, type CommandFamily, type ContainerCommand, type ErrorReply } from './command.ts';
+import { call, unknownCommand, unknownSubcommand, wrongArity, type Command, type CommandFamily, type ContainerCommand, type ErrorReply } from './command.ts'; // 05
 import { connection } from './connection.ts';
-import { expire } from './expire.ts';
+import { expire } from './expire.ts'; // 04
 import { introspection } from './introspection.ts';
 import { keyspace } from './keys.ts';
-import { persistence, writeCommandsDeniedByDiskError } from './persistence.ts';
+import { persistence, writeCommandsDeniedByDiskError } from './persistence.ts'; // 05
 import type { Client } from './server.ts';
 import { strings } from './strings.ts';
-import { isQueued, queueCommand, refusedInMulti, rejectCommand, transactions } from './transactions.ts';
+import {
+  isQueued, queueCommand, rejectCommand, transactions, // 05
+  refusedInMulti, // 06
+} from './transactions.ts';
 
 /**
  * Every family of commands this server has. INFO prints their fields in this order, which
@@ -62,21 +65,6 @@ export function processCommand(c: Client, args: string[]): RespValue {
   c.server.propagation.beginUnit();
   const reply = call(c, command, args);
   c.server.propagation.endUnit();
-  return reply;
-}
-
-/**
- * 05: runs a command that passed every check (Redis's call()), for a client or for EXEC.
- * If it changed the dataset it is propagated: as it was sent, or as the handler rewrote it
- * (SET k v EX 10 as SET k v PXAT <deadline>). A write that changed nothing (SET NX on an
- * existing key, DEL of a missing key) is never propagated.
- */
-export function call(c: Client, command: Command, args: string[]): RespValue {
-  if (!command.flags.includes('write')) return command.run(c, args);
-  const dirtyBefore = c.db.dirty;
-  c.propagateAs = undefined;
-  const reply = command.run(c, args);
-  if (c.db.dirty !== dirtyBefore) c.server.propagate(c.propagateAs ?? args);
   return reply;
 }
 

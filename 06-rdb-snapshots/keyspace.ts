@@ -11,7 +11,7 @@
 //
 // Keys and values are latin1 strings, as in step 03: one char per byte, binary-safe.
 import type { Clock } from '../lib/clock.ts';
-import type { RdbEntry } from '../lib/rdb.ts';
+import type { RdbEntry } from '../lib/rdb.ts'; // 06
 import { FrozenView } from './frozen-view.ts';
 
 /** The active expiry cycle's tuning, after Redis's ACTIVE_EXPIRE_CYCLE_* constants. */
@@ -57,7 +57,7 @@ export class Keyspace {
   private values = new Map<string, string>();
   private expires = new Map<string, Expiry>();
   /** Every key that has a deadline, in no order: random sampling is an index away. */
-  private keysWithDeadline: string[] = [];
+  private keysWithDeadline: string[] = []; // 06
   private readonly random: () => number;
   private readonly events: KeyspaceOptions;
   private isLoading = false; // 05
@@ -273,7 +273,7 @@ export class Keyspace {
 
   private expire(key: string): void {
     this.beforeChange(key); // 06
-    this.dropDeadline(key);
+    this.dropDeadline(key); // 05: changed() below signals the change, once
     this.values.delete(key);
     this.expiredKeys++;
     this.changed(key); // 05

@@ -3,7 +3,7 @@
 // The AOF itself is aof.ts (writing) and aof-load.ts (replaying).
 // 06: and snapshots: SAVE, BGSAVE, LASTSAVE, their INFO fields and CONFIG parameters; the
 // snapshot itself is rdb.ts.
-import { formatSavePoints } from '../lib/cli.ts';
+import { formatSavePoints } from '../lib/cli.ts'; // 06
 import { OK, error, integer, simple, type RespValue } from '../lib/resp.ts';
 import { ERR, other, type CommandFamily, type Command, type ErrorReply } from './command.ts';
 import type { Client } from './server.ts';
@@ -26,7 +26,7 @@ export function writeCommandsDeniedByDiskError(c: Client, name: string, command:
   const { rdb, settings } = c.server;
   const rdbFailed = settings.save.length > 0 && rdb.lastBgsaveStatus === 'err';
   const diskError = c.server.aof?.diskError;
-  if (!rdbFailed && !diskError) return null;
+  if (!rdbFailed && !diskError) return null; // 06
   const writes = command.flags.includes('write') || (name === 'exec' && c.transaction.queuesWrite);
   if (!writes && name !== 'ping') return null;
   return { type: 'error', message: rdbFailed ? RDB_MISCONF : `MISCONF Errors writing to the AOF file: ${diskError}` };

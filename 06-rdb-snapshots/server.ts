@@ -7,19 +7,19 @@
 // Run it:   make 06-rdb-snapshots
 // Try it:   redis-cli -p 6380 set greeting hello   then   redis-cli -p 6380 bgsave
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs'; // 05
 import type net from 'node:net';
-import { join, resolve } from 'node:path';
-import { COMMON_FLAGS, PERSISTENCE_FLAGS, SNAPSHOT_FLAGS, flagDefaults, isMain, runFromCommandLine, yesNoFlag, type FlagValues } from '../lib/cli.ts';
-import { systemClock, type Cancel, type Clock } from '../lib/clock.ts';
+import { join, resolve } from 'node:path'; // 05
+import { COMMON_FLAGS, PERSISTENCE_FLAGS, SNAPSHOT_FLAGS, flagDefaults, isMain, runFromCommandLine, yesNoFlag, type FlagValues } from '../lib/cli.ts'; // 06
+import { systemClock, type Cancel, type Clock } from '../lib/clock.ts'; // 04
 import { createLogger, type Logger, type LogSink } from '../lib/log.ts';
 import { Connection, Networking } from '../lib/networking.ts';
-import { loadAof } from './aof-load.ts';
+import { loadAof } from './aof-load.ts'; // 05
 import { AofWriter, type FileIo } from './aof.ts';
-import { isCommand, processCommand } from './commands.ts';
-import { ACTIVE_EXPIRE, Keyspace } from './keyspace.ts';
+import { COMMANDS, FAMILIES, isCommand, processCommand } from './commands.ts';
+import { ACTIVE_EXPIRE, Keyspace } from './keyspace.ts'; // 04
 import { Propagation } from './propagate.ts';
-import { BGSAVE_SLICE_ENTRIES, Snapshots } from './rdb.ts';
+import { BGSAVE_SLICE_ENTRIES, Snapshots } from './rdb.ts'; // 06
 import { TransactionState, WatchedKeys, discardTransaction } from './transactions.ts';
 
 // 05: this step's flags add --dir, --appendonly, --appendfsync and --appendfilename.
@@ -35,16 +35,13 @@ export type Options = FlagValues<typeof FLAGS> & {
   clock?: Clock;
   fileIo?: FileIo;
   onFatal?: (message: string) => void;
-  bgsaveSliceEntries?: number;
+  bgsaveSliceEntries?: number; // 06
 };
 
 export interface RunningServer {
   port: number;
   close(): Promise<void>;
 }
-
-/** The version of Redis whose replies this server reproduces. */
-export const REDIS_VERSION = '7.0.15';
 
 /**
  * Everything the server knows, in one object (Redis's struct redisServer). Commands reach
@@ -56,10 +53,15 @@ export class Server {
   readonly db: Keyspace;
   readonly clock: Clock; // 04: where "now" comes from, so tests can move time
   readonly stats = { keyspaceHits: 0, keyspaceMisses: 0 };
-  readonly startedAt = Date.now();
   readonly runId = randomBytes(20).toString('hex');
   readonly net: Networking<Client>;
+  // 03: the command table (Redis's server.commands) and the families it was gathered from:
+  // INFO, CONFIG GET and COMMAND read them here.
+  readonly commands = COMMANDS;
+  readonly families = FAMILIES;
+  readonly bind: readonly string[]; // the addresses --bind asked for
   port: number; // the one the OS picked, once listening on port 0
+  private readonly startedAt: number; // 04: on the clock's monotonic time
   private readonly stopCron: Cancel; // 04
   // 05: the persistence settings, and the AOF writer when appendonly is on.
   // 06: and the snapshot settings, and the snapshots' state.
@@ -72,8 +74,10 @@ export class Server {
 
   constructor(options: Options, log: Logger) {
     this.port = options.port;
-    this.log = log;
+    this.bind = options.bind;
+    this.log = log; // 05
     this.clock = options.clock ?? systemClock; // 04
+    this.startedAt = this.clock.monotonic(); // 04
     // 05: a key that expires is propagated as a DEL, so a replay never depends on when it
     // runs; and any change to a key, or a flush, reaches the clients WATCHing it.
     this.db = new Keyspace(this.clock, {
@@ -100,9 +104,9 @@ export class Server {
     this.stopCron = this.clock.every(1000 / ACTIVE_EXPIRE.hz, () => this.cron()); // 04
   }
 
-  /** 05: opens the AOF for appending (creating --dir if needed). It is replayed before listening. */
+  /** 05: opens the AOF in --dir for appending. It is replayed before listening. */
   private openAof(options: Options): AofWriter {
-    const { dir, appendfilename, appendfsync } = this.settings;
+    const { dir, appendfilename, appendfsync } = this.settings; // 06: the constructor made dir
     return new AofWriter({
       path: join(dir, appendfilename),
       fsync: appendfsync,
@@ -167,6 +171,11 @@ export class Server {
     if (this.aof?.needsFlush) this.net.scheduleBeforeSleep();
   }
 
+  /** How long the server has been up, in milliseconds (INFO's uptime_in_seconds). */
+  uptimeMs(): number {
+    return this.clock.monotonic() - this.startedAt; // 04: the clock's, so tests can move it
+  }
+
   /** Stops serving: every connection is ended. */
   async close(): Promise<void> {
     this.stopCron(); // 04
@@ -186,13 +195,13 @@ export class Client extends Connection {
     super(id, socket);
   }
 
-  get db(): Keyspace {
+  get db(): Keyspace { // 04
     return this.server.db;
   }
 }
 
 export async function startServer(overrides: Partial<Options> = {}): Promise<RunningServer> {
-  const options: Options = { ...flagDefaults(FLAGS), ...overrides };
+  const options: Options = { ...flagDefaults(FLAGS), ...overrides }; // 05: FLAGS
   const log = createLogger(options.loglevel, options.logSink);
   const server = new Server(options, log);
   server.loadDataFromDisk(); // 05
@@ -203,5 +212,5 @@ export async function startServer(overrides: Partial<Options> = {}): Promise<Run
 }
 
 if (isMain(import.meta.url)) {
-  await runFromCommandLine(FLAGS, startServer);
+  await runFromCommandLine(FLAGS, startServer); // 05: FLAGS
 }

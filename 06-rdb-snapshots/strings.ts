@@ -3,14 +3,17 @@
 import { INT64_MAX, INT64_MIN, incrByFloat, parseInt64 } from '../lib/numbers.ts';
 import { NULL_BULK, OK, bulk, bulks, error, integer, type RespValue } from '../lib/resp.ts';
 import { ERR, read, write, wrongArity, type Command, type CommandFamily } from './command.ts';
-import { deadlineOf, expireOptionAt, isPast, type ExpireRequest } from './expire.ts';
+import { deadlineOf, expireOptionAt, isPast, type ExpireRequest } from './expire.ts'; // 04
 import { lookupKeyRead } from './keys.ts';
 import type { Client } from './server.ts';
 
 /** The largest string value, as Redis's proto-max-bulk-len. */
 export const MAX_STRING_BYTES = 512 * 1024 * 1024;
 
-/** SET key value [NX | XX] [GET] [EX seconds | PX ms | EXAT unix-seconds | PXAT unix-ms | KEEPTTL] */
+/**
+ * SET key value [NX | XX] [GET] [EX seconds | PX ms | EXAT unix-seconds | PXAT unix-ms | KEEPTTL]
+ * 04: the expire options and KEEPTTL.
+ */
 function set(c: Client, args: string[]): RespValue {
   const [, key, value] = args as [string, string, string];
   if (args.length === 3) {

@@ -11,8 +11,7 @@
 // (WatchedKeys); any change to the key (a write, a delete, an expiry, FLUSHALL) marks those
 // clients, and their EXEC then answers a null array and runs nothing: check-and-set.
 import { NULL_ARRAY, OK, array, error, simple, type RespValue } from '../lib/resp.ts';
-import { other, type Command, type CommandFamily, type ErrorReply } from './command.ts';
-import { call } from './commands.ts';
+import { call, other, type Command, type CommandFamily, type ErrorReply } from './command.ts';
 import type { Keyspace } from './keyspace.ts';
 import type { Client } from './server.ts';
 

@@ -4,12 +4,13 @@ import { parseInt64 } from '../lib/numbers.ts';
 import { OK, array, bulk, error, integer, map, simple, type ProtocolVersion, type RespValue } from '../lib/resp.ts';
 import { other, sanitize, wrongArity, type CommandFamily } from './command.ts';
 import { helpFor } from './introspection.ts';
-import { REDIS_VERSION, type Client } from './server.ts';
+import type { Client } from './server.ts';
+import { REDIS_VERSION } from './version.ts';
 
+// 07: a subscribed RESP2 connection carries arrays: PING's answer is one too.
 function ping(c: Client, args: string[]): RespValue {
   if (args.length > 2) return wrongArity('ping');
-  // 07: a subscribed RESP2 connection carries arrays: the answer is one too.
-  if (c.protocol === 2 && c.subscriptions.count > 0) return array([bulk('pong'), bulk(args[1] ?? '')]);
+  if (c.protocol === 2 && c.subscriptions.count > 0) return array([bulk('pong'), bulk(args[1] ?? '')]); // 07
   return args.length === 2 ? bulk(args[1]!) : simple('PONG');
 }
 
