@@ -45,10 +45,10 @@ function firstDifference(a: Buffer, b: Buffer): number {
 /**
  * The "expected" and "received" lines of a report, and a caret under the first byte that
  * differs. A difference deep inside a long value (byte 5,000,000 of an 8 MiB echo) is shown
- * in a window that starts a little before it, both values cut at the same byte.
+ * in a window that starts a little before it, both values cut at the same byte. `at` puts
+ * the caret elsewhere, for a caller that compares otherwise than byte for byte (a pattern).
  */
-function comparisonLines(expected: Buffer, received: Buffer): string[] {
-  const at = firstDifference(expected, received);
+export function comparisonLines(expected: Buffer, received: Buffer, at = firstDifference(expected, received)): string[] {
   const windowed = at > CARET_ROOM || escapeBytes(received.subarray(0, at)).length > CARET_ROOM;
   const from = windowed ? at - WINDOW_LEAD : 0;
   const lead = windowed ? '…' : '';

@@ -1,7 +1,7 @@
 // Running Redis's command-line tools against a server living in this process: always
 // asynchronously (a synchronous spawn would block the very server the tool talks to).
 import { spawn } from 'node:child_process';
-import { onPath } from './real-redis.ts';
+import { onPath } from './redis-programs.ts';
 
 /** `script` (util-linux) gives redis-cli the terminal its interactive mode needs. */
 export const HAS_SCRIPT = onPath('script');
