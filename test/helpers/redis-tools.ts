@@ -29,10 +29,10 @@ export function runProgram(program: string, args: string[], input?: string): Pro
 /**
  * Types `lines` into an interactive redis-cli (under `script`, which gives it the terminal
  * it wants), waiting for the prompt after each, then QUIT. Returns the screen, with the
- * port in the prompt replaced by PORT.
+ * port in the prompt replaced by PORT. `options` go before -p (`-3`).
  */
-export function interactiveRedisCli(port: number, lines: string[]): Promise<string> {
-  const child = spawn('script', ['-qfec', `redis-cli -p ${port}`, '/dev/null'], {
+export function interactiveRedisCli(port: number, lines: string[], options = ''): Promise<string> {
+  const child = spawn('script', ['-qfec', `redis-cli ${options} -p ${port}`.replace(/ +/g, ' '), '/dev/null'], {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, TERM: 'dumb' },
   });
