@@ -2,7 +2,7 @@
 // are found on PATH. Without them, tests that need them skip with a reason; with
 // REQUIRE_REDIS=1 (as CI runs) a missing Redis fails instead.
 import { describe } from 'vitest';
-import { REQUIRE_REDIS, hasTool, type RedisTool } from './redis-programs.ts';
+import { REQUIRE_REDIS, onPath, type RedisTool } from './redis-programs.ts';
 
 export { REQUIRE_REDIS, hasTool, onPath, startRealRedis, type RealRedis, type RedisTool } from './redis-programs.ts';
 
@@ -11,12 +11,20 @@ export { REQUIRE_REDIS, hasTool, onPath, startRealRedis, type RealRedis, type Re
  * otherwise skips it with a one-line reason, or fails it under REQUIRE_REDIS=1.
  */
 export function describeWithRedis(tools: RedisTool[], name: string, body: () => void): void {
-  const missing = tools.filter((t) => !hasTool(t));
+  describeWithPrograms(tools, name, body, 'install Redis: apt-get install redis-server redis-tools');
+}
+
+/**
+ * The same for any programs CI installs (nc: `install` says how): run, skip with the reason,
+ * or, under REQUIRE_REDIS=1, fail.
+ */
+export function describeWithPrograms(programs: string[], name: string, body: () => void, install: string): void {
+  const missing = programs.filter((p) => !onPath(p));
   if (missing.length === 0) {
     describe(name, body);
     return;
   }
-  const reason = `${missing.join(', ')} not found on PATH (install Redis: apt-get install redis-server redis-tools)`;
+  const reason = `${missing.join(', ')} not found on PATH (${install})`;
   if (REQUIRE_REDIS) {
     describe(name, () => {
       throw new Error(`REQUIRE_REDIS=1 but ${reason}`);

@@ -42,7 +42,8 @@ export function interactiveRedisCli(port: number, lines: string[], options = '')
     screen += d;
     onOutput();
   });
-  const prompts = () => screen.split('> ').length - 1;
+  // A prompt starts a line (a map's `=>` in a reply is no prompt).
+  const prompts = () => (screen.match(/^(?:[\w.-]+:\d+(?:\[\d+\])?(?:\(TX\))?|not connected)> /gm) ?? []).length;
   const promptNumber = (n: number) =>
     new Promise<void>((resolve) => {
       onOutput = () => prompts() >= n && resolve();

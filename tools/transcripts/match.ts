@@ -104,7 +104,7 @@ export async function matchOutput(expected: readonly ExpectedLine[], source: Out
     if (got === undefined) return { kind: 'missing', expected: want };
     if (!lineMatches(want.text, got)) return { kind: 'differs', expected: want, received: got };
   }
-  const extra = reader.leftover()[0];
+  const extra = reader.leftover().shift();
   return extra === undefined ? null : { kind: 'extra', received: extra };
 }
 

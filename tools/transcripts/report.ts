@@ -1,7 +1,7 @@
 // What a failed replay prints: the doc's file and line, what was typed, the expected and
 // the received line escaped with a caret under the first difference (the step checks'
 // layout, test/helpers/bytes.ts), then what else that terminal printed.
-import { comparisonLines, showBytes } from '../../test/helpers/bytes.ts';
+import { escapeText, textComparisonLines } from '../../test/helpers/bytes.ts';
 import { agreement, type Mismatch } from './match.ts';
 import type { Input, Step } from './parse.ts';
 
@@ -39,24 +39,21 @@ export function describeInput(input: Input, terminal: number): string {
 
 const MAX_REST = 20;
 
-const asBytes = (text: string) => Buffer.from(text, 'utf8');
-
 function mismatchLines(m: Mismatch, waitMs: number): string[] {
   switch (m.kind) {
     case 'differs': {
-      const { at } = agreement(m.expected.text, m.received);
-      return comparisonLines(asBytes(m.expected.text), asBytes(m.received), Buffer.byteLength(m.received.slice(0, at)));
+      return textComparisonLines(m.expected.text, m.received, agreement(m.expected.text, m.received).at);
     }
     case 'missing':
-      return [`  expected:  ${showBytes(asBytes(m.expected.text))}`, `  received:  nothing (the output ended, or nothing more came within ${waitMs / 1000} s)`];
+      return [`  expected:  ${escapeText(m.expected.text)}`, `  received:  nothing (the output ended, or nothing more came within ${waitMs / 1000} s)`];
     case 'extra':
-      return ['  expected:  nothing more (the doc shows no more lines here)', `  received:  ${showBytes(asBytes(m.received))}`];
+      return ['  expected:  nothing more (the doc shows no more lines here)', `  received:  ${escapeText(m.received)}`];
     case 'any-order':
       return [
         '  expected (in any order):',
-        ...m.expected.map((e) => `    ${showBytes(asBytes(e.text))}`),
+        ...m.expected.map((e) => `    ${escapeText(e.text)}`),
         '  received:',
-        ...m.received.map((r) => `    ${showBytes(asBytes(r))}${m.unmatched.includes(r) ? '   <- not expected' : ''}`),
+        ...m.received.map((r) => `    ${escapeText(r)}${m.unmatched.includes(r) ? '   <- not expected' : ''}`),
       ];
   }
 }
