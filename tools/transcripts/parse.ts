@@ -4,6 +4,7 @@
 // tools/replay-transcripts.ts and tools/README.md.
 import { parseMarkdown, type Fence } from '../check-docs.ts';
 import { classifyShellLine } from './shell-words.ts';
+import { NO_REPLAY, TRANSCRIPT_TAGS } from './tags.ts';
 
 export interface ExpectedLine {
   line: number;
@@ -48,7 +49,6 @@ export interface DocProblem {
 
 const TRANSCRIPT_LANGUAGES = new Set(['text', 'sh', 'shell', 'bash', 'console']);
 const COMMAND_LANGUAGES = new Set(['sh', 'shell', 'bash']);
-const TAGS = ['continued', 'also-redis', 'any-order'] as const;
 
 /** `127.0.0.1:6380> `, `localhost:6381[1](TX)> `, `not connected> `: a redis-cli prompt and what follows it. */
 export const CLI_PROMPT = /^((?:[\w.-]+|\[[\da-fA-F:]+\]):\d+(?:\[\d+\])?(?:\(TX\))?|not connected)> ?(.*)$/;
@@ -67,8 +67,8 @@ interface Tags {
 
 /** The words after a fence's language: a file name (ts fences), tags, `no-replay: reason`. */
 export function fenceTags(info: string): Tags {
-  const noReplayAt = info.indexOf('no-replay:');
-  const noReplay = noReplayAt >= 0 ? info.slice(noReplayAt + 'no-replay:'.length).trim() : undefined;
+  const noReplayAt = info.indexOf(NO_REPLAY);
+  const noReplay = noReplayAt >= 0 ? info.slice(noReplayAt + NO_REPLAY.length).trim() : undefined;
   const [language = '', ...words] = (noReplayAt >= 0 ? info.slice(0, noReplayAt) : info).trim().split(/\s+/);
   const tags: Tags = { language: language.toLowerCase(), continued: false, alsoRedis: false, anyOrder: false, noReplay, unknown: [] };
   for (const word of words) {
@@ -80,9 +80,6 @@ export function fenceTags(info: string): Tags {
   }
   return tags;
 }
-
-/** True for a word of a fence's info string that is a transcript tag, not a file name. */
-export const isTranscriptTag = (word: string): boolean => (TAGS as readonly string[]).includes(word) || word.startsWith('no-replay');
 
 /** What a terminal has open, as far as the text shows: lines are read accordingly. */
 interface TerminalMode {
@@ -112,7 +109,7 @@ export function parseTranscripts(text: string, context: DocContext): ParsedDoc {
     const transcript = readFence(fence, tags, context, problems, tags.continued ? modes : (modes = new Map()));
     if (transcript === null) continue;
     if (tags.unknown.length > 0) {
-      problems.push({ line: fence.line, problem: `unknown word(s) after the fence's language: ${tags.unknown.join(' ')} (known: ${TAGS.join(', ')}, no-replay: reason)` });
+      problems.push({ line: fence.line, problem: `unknown word(s) after the fence's language: ${tags.unknown.join(' ')} (known: ${TRANSCRIPT_TAGS.join(', ')}, no-replay: reason)` });
     }
     if (transcript.continued && transcripts.length === 0) {
       problems.push({ line: fence.line, problem: '`continued`, but no transcript comes before it in this doc' });
