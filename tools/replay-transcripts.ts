@@ -55,12 +55,12 @@ import { stopEverything } from './transcripts/processes.ts';
 import { replayDocs, summary } from './transcripts/replay.ts';
 
 /**
- * The docs whose transcripts have been converted to the format above, so far. The others
- * are counted as "not converted yet". To convert a doc: fix its transcripts until
- * `make docs DOC=path` passes, then add it here. Once every doc is here, make
- * docsToReplay return transcriptDocs(root) and delete this list.
+ * The docs whose transcripts have been converted to the format above, so far; the others
+ * are counted as "not converted yet". To convert a doc: make `make docs DOC=path` pass,
+ * then add it here. Once every doc is converted, this line becomes
+ * `export const REPLAYED_DOCS: readonly string[] | 'all' = 'all';`.
  */
-export const REPLAYED_DOCS: readonly string[] = ['README.md', '01-tcp-echo/README.md', '01-tcp-echo/GUIDE.md'];
+export const REPLAYED_DOCS: readonly string[] | 'all' = ['README.md', '01-tcp-echo/README.md', '01-tcp-echo/GUIDE.md'];
 
 /** The docs that show transcripts: the top README, and each step's README and GUIDE. */
 export function transcriptDocs(root: string): string[] {
@@ -68,8 +68,9 @@ export function transcriptDocs(root: string): string[] {
 }
 
 export function docsToReplay(root: string): { replay: string[]; notConverted: string[] } {
+  const converted = (doc: string) => REPLAYED_DOCS === 'all' || REPLAYED_DOCS.includes(doc);
   const all = transcriptDocs(root);
-  return { replay: all.filter((d) => REPLAYED_DOCS.includes(d)), notConverted: all.filter((d) => !REPLAYED_DOCS.includes(d)) };
+  return { replay: all.filter(converted), notConverted: all.filter((d) => !converted(d)) };
 }
 
 if (isMain(import.meta.url)) {
@@ -88,6 +89,6 @@ if (isMain(import.meta.url)) {
   if (result.report.length > 0) console.log('');
   for (const line of summary(result)) console.log(line);
   if (notConverted.length > 0) console.log(`not converted yet: ${notConverted.length} docs (${notConverted.join(', ')})`);
-  console.log(`transcripts: ${replay.length} docs in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(`replay: ${replay.length} docs in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   process.exitCode = result.failures.length + result.problems.length === 0 ? 0 : 1;
 }
