@@ -51,6 +51,8 @@ const GOOD: Record<string, string[]> = {
       "$ printf 'x\\r\\ny\\r\\n' > data/f.txt; cat -A /home/you/build-your-own-redis-typescript/data/f.txt",
       'x^M$',
       'y^M$',
+      '$ nosuchcommand',
+      'bash: nosuchcommand: command not found',
     ),
     'A file the reader saves, run, then the server killed by its port:',
     '',

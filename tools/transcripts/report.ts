@@ -39,21 +39,24 @@ export function describeInput(input: Input, terminal: number): string {
 
 const MAX_REST = 20;
 
+/** A line as compared: a trailing \r (redis-cli's raw INFO, a RESP reply through nc) is not shown. */
+const shown = (line: string) => line.replace(/\r+$/, '');
+
 function mismatchLines(m: Mismatch, waitMs: number): string[] {
   switch (m.kind) {
     case 'differs': {
-      return textComparisonLines(m.expected.text, m.received, agreement(m.expected.text, m.received).at);
+      return textComparisonLines(m.expected.text, shown(m.received), agreement(m.expected.text, m.received).at);
     }
     case 'missing':
       return [`  expected:  ${escapeText(m.expected.text)}`, `  received:  nothing (the output ended, or nothing more came within ${waitMs / 1000} s)`];
     case 'extra':
-      return ['  expected:  nothing more (the doc shows no more lines here)', `  received:  ${escapeText(m.received)}`];
+      return ['  expected:  nothing more (the doc shows no more lines here)', `  received:  ${escapeText(shown(m.received))}`];
     case 'any-order':
       return [
         '  expected (in any order):',
         ...m.expected.map((e) => `    ${escapeText(e.text)}`),
         '  received:',
-        ...m.received.map((r) => `    ${escapeText(r)}${m.unmatched.includes(r) ? '   <- not expected' : ''}`),
+        ...m.received.map((r) => `    ${escapeText(shown(r))}${m.unmatched.includes(r) ? '   <- not expected' : ''}`),
       ];
   }
 }
@@ -67,7 +70,7 @@ export function formatFailure(f: Failure, waitMs: number): string {
   if (f.mismatch !== undefined) lines.push(...mismatchLines(f.mismatch, waitMs));
   if (f.rest.length > 0) {
     lines.push(`  what terminal ${f.step.terminal} printed after that:`);
-    for (const r of f.rest.slice(0, MAX_REST)) lines.push(`    | ${r}`);
+    for (const r of f.rest.slice(0, MAX_REST)) lines.push(`    | ${shown(r)}`);
     if (f.rest.length > MAX_REST) lines.push(`    … and ${f.rest.length - MAX_REST} more lines`);
   }
   return lines.join('\n');

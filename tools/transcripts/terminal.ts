@@ -43,7 +43,9 @@ export class Bash {
         if (end !== null) {
           clearTimeout(timer);
           this.onData = () => {};
-          resolve(this.received.slice(0, end.index));
+          // A shell reading commands from a pipe names the line in its errors; the reader's
+          // interactive one does not ("bash: kill: (676) - No such process").
+          resolve(this.received.slice(0, end.index).replace(/^bash: line \d+: /gm, 'bash: '));
         } else if (!this.group.running) {
           clearTimeout(timer);
           resolve(this.received); // `exit` typed: the terminal's shell is gone
