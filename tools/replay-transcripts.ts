@@ -13,25 +13,32 @@
 //   ```text without a prompt (a picture, notation) is not a transcript.
 // Tags, after the language (GitHub does not show them)
 //   continued          same session as the transcript before (same folder, servers, terminals)
-//   also-redis         also replayed against a real redis-server (no `make` in such a session)
+//   also-redis         the session also runs against a real redis-server (no `make` in it)
 //   any-order          each command's lines compared as a multiset (redis-cli's numbers ignored)
 //   no-replay: why     not replayed; counted and printed with its reason. A `continued`
 //                      transcript after it in its session is not replayed either.
 // Inside a transcript
 //   # terminal N       the following lines run in terminal N (each fence starts in terminal 1);
 //                      output shown right after it is what that terminal printed meanwhile
-//   ^C, ^D             Ctrl-C / Ctrl-D to what is open in the terminal (nc, redis-cli), else
-//                      ^C to the last server started in it (SIGINT to its process group)
+//   ^C, ^D             Ctrl-C / Ctrl-D to what is open in the terminal (nc, redis-cli; a
+//                      redis-cli reading SUBSCRIBE's messages goes back to its prompt, as
+//                      7.0's does), else ^C to the last server started in it (SIGINT to its
+//                      process group)
 //   $ nc [-C] -N localhost 6380   then `> typed` and `< received` lines, until ^D or ^C
-//   $ redis-cli -p 6380           (no command) a prompt session; its prompt lines follow.
-//                      A prompt line with nothing open opens one for the prompt's host:port.
-//   $ redis-cli [-h H] [-p P] [-3] cmd ...   emulated (a terminal's output, tools/transcripts/
+//   $ redis-cli -p 6380           (no command) a prompt session; its prompt lines follow, and
+//                      each prompt is checked. A prompt line with nothing open opens one.
+//   $ redis-cli [-h H] [-p P] [-3] cmd ...   emulated (a terminal's output, transcripts/
 //                      redis-cli.ts); other options, pipes, `$(...)`: the real program in bash
 //   $ make NN-step [PORT=p] [ARGS=...], $ npx tsx NN-step/server.ts ..., $ redis-server ...:
-//                      the server runs in the background; its output up to "Ready to accept
-//                      connections" (or up to its exit) is the output shown; its later log
-//                      lines come in that terminal and are compared where the doc shows them
-//   anything else      run by the terminal's own bash (functions, cd carry over)
+//                      the server runs in the background, in a process group of its own; its
+//                      output up to "Ready to accept connections" (or up to its exit) is the
+//                      output shown; its later log lines come in that terminal and are
+//                      compared where the doc shows them. make never reinstalls (-o
+//                      node_modules/.installed); a server given no port gets the doc's default.
+//   $ pkill -9 -f 'server.ts --port 6380'   kills that session's server; the next line runs
+//                      once it is gone
+//   anything else      run by the terminal's own bash (functions, cd carry over); its errors
+//                      read as an interactive bash prints them ("bash: x: command not found")
 // Ports and folders: doc ports 6379 and 6380-6399 are replaced by free ports in what is typed
 //   (and in saved files) and back in what is printed; the scratch folder is shown as
 //   /home/you/build-your-own-redis-typescript. A line that talks to a doc port 6380-6399 no
@@ -41,7 +48,7 @@
 //   characters within it; a line of only `...` or `…` matches any number of lines; the pid,
 //   role, date and time of a log line in redis-server's layout are not compared. A command's
 //   own output must be shown whole (no line missing, none extra); lines that arrive later
-//   (server logs, messages, nc) wait up to 5 s each.
+//   (server logs, messages, nc) are compared where shown, each waited for up to 5 s.
 //
 // Usage: node --import tsx tools/replay-transcripts.ts [DOC.md ...]
 //   With no doc, replays REPLAYED_DOCS (the docs converted so far); a doc named on the

@@ -43,10 +43,6 @@ export class OutputStream {
     this.wake();
   }
 
-  get ended(): boolean {
-    return this.closed && this.lines.length === 0;
-  }
-
   /** The next line; waits up to `waitMs` for it. Undefined when the stream ended or the wait ran out. */
   async next(waitMs: number): Promise<string | undefined> {
     const deadline = Date.now() + waitMs;

@@ -152,7 +152,7 @@ describeWithPrograms(['nc', 'redis-server'], 'replaying transcripts', () => {
       writeFileSync(join(docRoot, path), lines.join('\n'));
     }
     foldersBefore = leftovers().folders;
-    result = await replayDocs({ root: ROOT, docRoot, docs: Object.keys(texts), waitMs: 3000 });
+    result = await replayDocs({ root: ROOT, docRoot, docs: Object.keys(texts) });
   }, 120_000);
   afterAll(() => rmSync(docRoot, { recursive: true, force: true }));
 

@@ -11,8 +11,8 @@ import type { Step, Transcript } from './parse.ts';
 import { trackChild } from './processes.ts';
 import { RedisCli } from './redis-cli.ts';
 import { mismatchLine, type Failure } from './report.ts';
-import { classifyShellLine, docPortsIn, isStepPort, simpleCommandWords, type ShellLine } from './shell-words.ts';
-import { CommandTimeout, NcSession, ServerProcess, Terminal } from './terminal.ts';
+import { classifyShellLine, docPortsIn, isStepPort, type ShellLine } from './shell-words.ts';
+import { NcSession, ServerProcess, Terminal } from './terminal.ts';
 import { Workspace } from './workspace.ts';
 
 export interface SessionPlan {
@@ -102,8 +102,8 @@ export class Session {
       source = await this.perform(step, terminal);
     } catch (err) {
       if (err instanceof StepFailure) return fail(err.message, err.rest);
-      if (err instanceof CommandTimeout) return fail(err.message, terminal.pendingOutput().pending());
-      throw err;
+      // A hang, a reply that never came, a redis-cli command the emulator does not know.
+      return fail((err as Error).message, terminal.pendingOutput().pending());
     }
     const compare = step.input.kind !== 'shell' || step.input.compare;
     if (!compare) return null;
@@ -284,7 +284,14 @@ export class Session {
       fg.cli.close();
       terminal.foreground = null;
     }
-    if (outcome === 'streaming') return from([...opening, ...fg.output.take()], fg.output);
+    if (outcome === 'streaming') {
+      // The server closing the subscriber's connection ends redis-cli, even an interactive one.
+      const { cli } = fg;
+      void cli.streamEnded().then((ended) => {
+        if (ended === 'exit' && terminal.foreground?.kind === 'cli' && terminal.foreground.cli === cli) terminal.foreground = null;
+      });
+      return from([...opening, ...fg.output.take()], fg.output);
+    }
     return from([...opening, ...fg.output.take()]);
   }
 

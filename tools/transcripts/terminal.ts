@@ -142,7 +142,7 @@ export class Terminal {
   /** Where output shown with nothing typed comes from: what is open here, else the servers' log. */
   pendingOutput(): OutputStream {
     const fg = this.foreground;
-    if (fg === null) return this.background;
+    if (fg === null || (fg.kind === 'cli' && !fg.cli.isStreaming)) return this.background;
     if (fg.kind === 'nc') return fg.nc.output;
     return fg.output;
   }

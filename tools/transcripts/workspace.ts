@@ -46,10 +46,6 @@ export class Workspace {
     this.docPorts.set(real, docPort);
   }
 
-  hasPort(docPort: number): boolean {
-    return this.realPorts.has(docPort);
-  }
-
   /** Chooses real ports for every doc port in `text`. */
   async portsFor(text: string): Promise<void> {
     for (const m of text.matchAll(DOC_PORT)) await this.realPort(Number(m[0]));
