@@ -26,9 +26,12 @@ help: ## List the targets
 $(STEPS): $(DEPS)
 	$(TSX) $@/server.ts --port $(PORT) $(ARGS)
 
+# The doc checks: the static rules, then every transcript replayed (DOC=path: that doc's only).
+DOC_CHECKS = $(TSX) tools/check-docs.ts && $(TSX) tools/replay-transcripts.ts $(DOC)
+
 test: $(DEPS) ## Type check, doc checks, every step's tests, and prove the exercise solutions
 	node_modules/.bin/tsc --noEmit
-	$(TSX) tools/check-docs.ts
+	$(DOC_CHECKS)
 	$(TSX) tools/check-drift.ts
 	@# Step 07's fan-out test holds a thousand subscribers' sockets, both ends, in one process.
 	ulimit -n $$(ulimit -Hn) 2>/dev/null; $(VITEST) run
@@ -37,8 +40,8 @@ test: $(DEPS) ## Type check, doc checks, every step's tests, and prove the exerc
 typecheck: $(DEPS) ## Type check only (tsc --noEmit)
 	node_modules/.bin/tsc --noEmit
 
-docs: $(DEPS) ## Check the docs: four per step, links, GUIDE excerpts, make targets
-	$(TSX) tools/check-docs.ts
+docs: $(DEPS) ## Check the docs (links, excerpts, make targets) and replay their transcripts; DOC=path for one
+	$(DOC_CHECKS)
 
 check: $(DEPS) ## Check an exercise: make check STEP=03 EX=1 (TARGET=redis for the reference)
 	@test -n "$(STEP)" || (echo "usage: make check STEP=03 EX=1" && exit 2)

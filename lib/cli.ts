@@ -1,5 +1,6 @@
 // Command-line flags in redis-server's style (`--port 6380 --save "900 1"`), and the
 // "run me from the command line" entry point every step shares.
+import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { LOG_LEVELS, type LogLevel } from './log.ts';
 import type { OutputBufferLimit } from './networking.ts';
@@ -222,10 +223,19 @@ export function parseFlags<S extends Record<string, Flag<unknown>>>(argv: readon
   return values as FlagValues<S>;
 }
 
-/** True when the module at `moduleUrl` is the file node (or tsx) was asked to run. */
+/**
+ * True when the module at `moduleUrl` is the file node (or tsx) was asked to run. Node names
+ * a module by its real path, so a script reached through a symlinked folder is compared by
+ * its real path too.
+ */
 export function isMain(moduleUrl: string): boolean {
   const script = process.argv[1];
-  return script !== undefined && pathToFileURL(script).href === moduleUrl;
+  if (script === undefined) return false;
+  try {
+    return pathToFileURL(realpathSync(script)).href === moduleUrl;
+  } catch {
+    return false; // no such file: node was asked to run something else
+  }
 }
 
 /**

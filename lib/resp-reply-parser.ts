@@ -11,7 +11,7 @@
 // Reading is linear in the bytes received, however they are split.
 import { ProtocolError } from './resp-request.ts';
 import {
-  NULL_ARRAY, NULL_BULK, array, boolean, bulk, double, error, integer, latin1Slice, map, push, set, simple, verbatim,
+  NULL_ARRAY, NULL_BULK, array, boolean, bulk, error, integer, latin1Slice, map, push, set, simple, verbatim,
   type RespValue,
 } from './resp.ts';
 
@@ -143,7 +143,9 @@ export class ReplyParser {
       case '_':
         return NULL_BULK;
       case ',':
-        return double(parseDouble(text));
+        // The digits stay as sent: Redis 7.0 writes %.17g ("0.10000000000000001"), and a
+        // client that prints doubles (redis-cli) shows them as they came.
+        return { type: 'double', value: parseDouble(text), text };
       case '#':
         return boolean(text === 't');
       case '(':

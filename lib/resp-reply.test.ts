@@ -56,7 +56,7 @@ function asReceived(value: RespValue, protocol: ProtocolVersion): RespValue {
     case 'push':
       return protocol === 3 ? push(each(value.items)) : array(each(value.items));
     case 'double':
-      return protocol === 3 ? value : bulk(formatDouble(value.value));
+      return protocol === 3 ? { ...value, text: formatDouble(value.value) } : bulk(formatDouble(value.value));
     case 'boolean':
       return protocol === 3 ? value : integer(value.value ? 1 : 0);
     case 'verbatim':

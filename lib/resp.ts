@@ -38,7 +38,7 @@ export type RespValue =
   | { type: 'array'; items: RespValue[] | null } // null: RESP2 "*-1", RESP3 "_"
   | { type: 'map'; entries: Array<[RespValue, RespValue]> } // RESP2: flat array k1 v1 k2 v2
   | { type: 'set'; items: RespValue[] } // RESP2: array
-  | { type: 'double'; value: number } // RESP2: bulk string
+  | { type: 'double'; value: number; text?: string } // RESP2: bulk string. text: the digits as received (a parsed reply)
   | { type: 'boolean'; value: boolean } // RESP2: integer 1 or 0
   | { type: 'verbatim'; format: string; text: string } // RESP2: bulk string of text
   | { type: 'push'; items: RespValue[] }; // RESP2: array

@@ -183,6 +183,15 @@ describe('check-docs', () => {
       ]);
     });
 
+    it('takes a file the doc then runs for one the reader saves, and a transcript tag for no file', () => {
+      const saved = '# Step\n\n```ts try.ts\nconsole.log(1);\n```\n\n```text continued\n$ npx tsx try.ts\n1\n```\n';
+      expect(checkExcerpts(fixture({ '01-echo/README.md': saved }), ['01-echo/README.md'])).toEqual([]);
+      const neverRun = '# Step\n\n```ts try.ts\nconsole.log(1);\n```\n';
+      expect(checkExcerpts(fixture({ '01-echo/README.md': neverRun }), ['01-echo/README.md']).map(formatProblem)).toEqual([
+        '01-echo/README.md:3: excerpt names try.ts, which does not exist (01-echo/try.ts)',
+      ]);
+    });
+
     it('checks only GUIDE and README excerpts', () => {
       const root = fixture({ '01-echo/EXERCISES.md': '# Exercises\n\n```ts server.ts\nsolution();\n```\n' });
       expect(checkExcerpts(root, markdownFiles(root))).toEqual([]);

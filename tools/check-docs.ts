@@ -4,7 +4,9 @@
 //   2. every relative Markdown link (and image) points at a file that exists, and a
 //      #fragment at a heading that exists;
 //   3. every GUIDE/README code excerpt whose fence names a file (```ts server.ts) appears
-//      verbatim in that file, fragments separated by `// ...` lines in file order;
+//      verbatim in that file, fragments separated by `// ...` lines in file order (a ts
+//      fence naming a file that does not exist is one the reader saves, when the doc runs
+//      it with `npx tsx NAME.ts`: the transcript replay writes it);
 //   4. every `make <target>` command the docs show (in inline code or a shell fence; prose
 //      such as "make sure" is not a command) is a target of the Makefile.
 // Problems print as `path:line: problem`, one per line; the exit code is 1 if there are any.
@@ -14,6 +16,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMain } from '../lib/cli.ts';
+import { isTranscriptTag } from './transcripts/tags.ts';
 
 export interface Problem {
   /** Path relative to the repo root, with forward slashes. */
@@ -193,9 +196,16 @@ export function checkLinks(root: string, files: readonly string[]): Problem[] {
 /** A line that stands for "code left out here" between two excerpt fragments. */
 const isElision = (text: string) => text.trim() === '// ...';
 
-/** The file an excerpt fence names: the word after the language (```ts server.ts). */
+/** The file an excerpt fence names: the word after the language (```ts server.ts), unless it is a transcript's tag. */
 export function excerptSource(info: string): string | undefined {
-  return info.split(/\s+/)[1];
+  const word = info.split(/\s+/)[1];
+  return word === undefined || isTranscriptTag(word) ? undefined : word;
+}
+
+/** A ts fence naming a file that does not exist is one the reader saves, if the doc then runs it (npx tsx try.ts). */
+function savedByReader(info: string, source: string, doc: string): boolean {
+  const escaped = source.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return /^(ts|typescript)$/.test(info.split(/\s+/)[0]!) && new RegExp(`\\btsx ${escaped}\\b`).test(doc);
 }
 
 /**
@@ -258,10 +268,12 @@ export function checkExcerpts(root: string, files: readonly string[]): Problem[]
   const problems: Problem[] = [];
   for (const path of files.filter((f) => /(^|\/)(GUIDE|README)\.md$/.test(f))) {
     const full = join(root, path);
-    for (const fence of parseMarkdown(readFileSync(full, 'utf8')).fences) {
+    const doc = readFileSync(full, 'utf8');
+    for (const fence of parseMarkdown(doc).fences) {
       const source = excerptSource(fence.info);
       if (source === undefined) continue;
       const sourcePath = resolve(dirname(full), source);
+      if (!existsSync(sourcePath) && savedByReader(fence.info, source, doc)) continue; // the transcript replay writes it
       if (!existsSync(sourcePath) || !statSync(sourcePath).isFile()) {
         problems.push({ path, line: fence.line, problem: `excerpt names ${source}, which does not exist (${relativePath(root, sourcePath)})` });
         continue;

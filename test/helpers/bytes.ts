@@ -26,43 +26,85 @@ const WINDOW_LEAD = 40;
 
 const asBuffer = (bytes: Buffer | string) => (typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes);
 
-/** Bytes escaped for a message: at most MAX_SHOWN characters of them, then how many there were. */
-export function showBytes(bytes: Buffer | string): string {
-  const buffer = asBuffer(bytes);
-  // Escaping never shortens: MAX_SHOWN bytes are enough to fill MAX_SHOWN characters.
-  const escaped = escapeBytes(buffer.subarray(0, MAX_SHOWN));
-  if (buffer.length <= MAX_SHOWN && escaped.length <= MAX_SHOWN) return escaped;
-  return `${escaped.slice(0, MAX_SHOWN)}… (${buffer.length} bytes)`;
+/** A line of text (what a terminal printed) quoted: control characters escaped, any other character as is. */
+export function escapeText(text: string): string {
+  let out = '"';
+  for (const c of text) {
+    const code = c.codePointAt(0)!;
+    if (c === '\r') out += '\\r';
+    else if (c === '\n') out += '\\n';
+    else if (c === '\t') out += '\\t';
+    else if (c === '"' || c === '\\') out += '\\' + c;
+    else if (code < 0x20 || code === 0x7f) out += '\\x' + code.toString(16).padStart(2, '0');
+    else out += c;
+  }
+  return out + '"';
 }
 
-/** The index of the first byte where `a` and `b` differ (the shorter length if one is a prefix). */
-function firstDifference(a: Buffer, b: Buffer): number {
+/** How values are shown: bytes (each escaped as latin1), or text (in characters). */
+interface Units {
+  escape(text: string): string;
+  name: 'byte' | 'character';
+  stoppedShort: string;
+}
+
+const BYTES: Units = { escape: escapeBytes, name: 'byte', stoppedShort: 'the reply stopped short: the server sent less than expected' };
+const TEXT: Units = { escape: escapeText, name: 'character', stoppedShort: 'the line stops short' };
+
+/** A value escaped for a message: at most MAX_SHOWN characters of it, then how long it was. */
+function show(text: string, units: Units): string {
+  // Escaping never shortens: MAX_SHOWN units are enough to fill MAX_SHOWN characters.
+  const escaped = units.escape(text.slice(0, MAX_SHOWN));
+  if (text.length <= MAX_SHOWN && escaped.length <= MAX_SHOWN) return escaped;
+  return `${escaped.slice(0, MAX_SHOWN)}… (${text.length} ${units.name}s)`;
+}
+
+/** Bytes escaped for a message: at most MAX_SHOWN characters of them, then how many there were. */
+export function showBytes(bytes: Buffer | string): string {
+  return show(asBuffer(bytes).toString('latin1'), BYTES);
+}
+
+/** The index of the first unit where `a` and `b` differ (the shorter length if one is a prefix). */
+function firstDifference(a: string, b: string): number {
   let at = 0;
   while (at < a.length && at < b.length && a[at] === b[at]) at++;
   return at;
 }
 
 /**
- * The "expected" and "received" lines of a report, and a caret under the first byte that
+ * The "expected" and "received" lines of a report, and a caret under the first unit that
  * differs. A difference deep inside a long value (byte 5,000,000 of an 8 MiB echo) is shown
- * in a window that starts a little before it, both values cut at the same byte.
+ * in a window that starts a little before it, both values cut at the same place.
  */
-function comparisonLines(expected: Buffer, received: Buffer): string[] {
-  const at = firstDifference(expected, received);
-  const windowed = at > CARET_ROOM || escapeBytes(received.subarray(0, at)).length > CARET_ROOM;
+function comparison(expected: string, received: string, at: number, units: Units): string[] {
+  const windowed = at > CARET_ROOM || units.escape(received.slice(0, at)).length > CARET_ROOM;
   const from = windowed ? at - WINDOW_LEAD : 0;
   const lead = windowed ? '…' : '';
-  const show = (bytes: Buffer) => lead + showBytes(bytes.subarray(from));
-  // The caret goes under the escaped form of byte `at`: count the escaped bytes before it.
-  const caretColumn = lead.length + escapeBytes(received.subarray(from, at)).length - 1;
+  const shown = (text: string) => lead + show(text.slice(from), units);
+  // The caret goes under the escaped form of unit `at`: count the escaped units before it.
+  const caretColumn = lead.length + units.escape(received.slice(from, at)).length - 1;
   const lines = [
-    `  expected:  ${show(expected)}`,
-    `  received:  ${show(received)}`,
-    `             ${' '.repeat(Math.min(caretColumn, MAX_SHOWN + lead.length))}^ first difference at byte ${at}`,
+    `  expected:  ${shown(expected)}`,
+    `  received:  ${shown(received)}`,
+    `             ${' '.repeat(Math.min(caretColumn, MAX_SHOWN + lead.length))}^ first difference at ${units.name} ${at}`,
   ];
-  if (windowed) lines.push(`  (the first ${from} bytes are the same and not shown)`);
-  if (at === received.length && received.length < expected.length) lines.push('  (the reply stopped short: the server sent less than expected)');
+  if (windowed) lines.push(`  (the first ${from} ${units.name}s are the same and not shown)`);
+  if (at === received.length && received.length < expected.length) lines.push(`  (${units.stoppedShort})`);
   return lines;
+}
+
+/** comparison() of two byte strings. */
+export function comparisonLines(expected: Buffer, received: Buffer): string[] {
+  const [e, r] = [expected.toString('latin1'), received.toString('latin1')];
+  return comparison(e, r, firstDifference(e, r), BYTES);
+}
+
+/**
+ * comparison() of two lines of text, in characters; `at` puts the caret elsewhere than at
+ * the first difference, for a caller that compares otherwise (a pattern with wildcards).
+ */
+export function textComparisonLines(expected: string, received: string, at = firstDifference(expected, received)): string[] {
+  return comparison(expected, received, at, TEXT);
 }
 
 const hintLines = (hint?: string) => (hint ? [`  hint: ${hint}`] : []);
@@ -143,7 +185,7 @@ function commandCaret(expected: readonly string[], received: readonly string[]):
   while (arg < expected.length && arg < received.length && expected[arg] === received[arg]) arg++;
   const before = showCommand(received.slice(0, arg));
   if (arg >= received.length) return before.length + (arg > 0 ? 1 : 0);
-  const same = firstDifference(Buffer.from(expected[arg] ?? '', 'latin1'), Buffer.from(received[arg]!, 'latin1'));
+  const same = firstDifference(expected[arg] ?? '', received[arg]!);
   return before.length + (arg > 0 ? 1 : 0) + escapeBytes(received[arg]!.slice(0, same)).length - 1;
 }
 

@@ -1,7 +1,7 @@
 // Running Redis's command-line tools against a server living in this process: always
 // asynchronously (a synchronous spawn would block the very server the tool talks to).
 import { spawn } from 'node:child_process';
-import { onPath } from './real-redis.ts';
+import { onPath } from './redis-programs.ts';
 
 /** `script` (util-linux) gives redis-cli the terminal its interactive mode needs. */
 export const HAS_SCRIPT = onPath('script');
@@ -29,10 +29,10 @@ export function runProgram(program: string, args: string[], input?: string): Pro
 /**
  * Types `lines` into an interactive redis-cli (under `script`, which gives it the terminal
  * it wants), waiting for the prompt after each, then QUIT. Returns the screen, with the
- * port in the prompt replaced by PORT.
+ * port in the prompt replaced by PORT. `options` go before -p (`-3`).
  */
-export function interactiveRedisCli(port: number, lines: string[]): Promise<string> {
-  const child = spawn('script', ['-qfec', `redis-cli -p ${port}`, '/dev/null'], {
+export function interactiveRedisCli(port: number, lines: string[], options = ''): Promise<string> {
+  const child = spawn('script', ['-qfec', `redis-cli ${options} -p ${port}`.replace(/ +/g, ' '), '/dev/null'], {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, TERM: 'dumb' },
   });
@@ -42,7 +42,8 @@ export function interactiveRedisCli(port: number, lines: string[]): Promise<stri
     screen += d;
     onOutput();
   });
-  const prompts = () => screen.split('> ').length - 1;
+  // A prompt starts a line (a map's `=>` in a reply is no prompt).
+  const prompts = () => (screen.match(/^(?:[\w.-]+:\d+(?:\[\d+\])?(?:\(TX\))?|not connected)> /gm) ?? []).length;
   const promptNumber = (n: number) =>
     new Promise<void>((resolve) => {
       onOutput = () => prompts() >= n && resolve();

@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { startRealRedis } from './real-redis.ts';
+import { startRealRedis } from './redis-programs.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
