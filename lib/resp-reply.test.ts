@@ -165,9 +165,10 @@ const EVERY_TYPE: Array<[bytes: string, value: RespValue]> = [
   ['$-1\r\n', NULL_BULK],
   ['*-1\r\n', NULL_ARRAY],
   ['_\r\n', NULL_BULK],
-  [',3.25\r\n', double(3.25)],
-  [',-inf\r\n', double(-Infinity)],
-  [',nan\r\n', double(NaN)],
+  // A double keeps its digits as sent, for clients that print them as they came (redis-cli).
+  [',3.25\r\n', { type: 'double', value: 3.25, text: '3.25' }],
+  [',-inf\r\n', { type: 'double', value: -Infinity, text: '-inf' }],
+  [',nan\r\n', { type: 'double', value: NaN, text: 'nan' }],
   ['#t\r\n', boolean(true)],
   ['#f\r\n', boolean(false)],
   ['=7\r\ntxt:abc\r\n', verbatim('abc', 'txt')],
