@@ -61,6 +61,16 @@ describe('a command\'s output against the lines the doc shows', () => {
     expect(await matchOutput(expected('NEVER'), { complete: [], stream, waitMs: 30 }, false)).toMatchObject({ kind: 'missing' });
   });
 
+  it('lets a last line of … take what a running program prints until it falls quiet, and no more', async () => {
+    const stream = new OutputStream();
+    stream.write('%7\n$6\nserver\n');
+    setTimeout(() => stream.write('$5\nredis\n'), 20);
+    setTimeout(() => stream.write('>3\n'), 1000); // the next command's output
+    expect(await matchOutput(expected('%7', '…'), { complete: [], stream, waitMs: 2000 }, false)).toBeNull();
+    expect(stream.pending()).toEqual([]);
+    expect(await matchOutput(expected('>3'), { complete: [], stream, waitMs: 2000 }, false)).toBeNull();
+  });
+
   it('compares lines as a multiset with any-order, redis-cli\'s element numbers aside', async () => {
     expect(await matchOutput(expected('1) "greeting"', '2) "counter"'), complete('1) "counter"', '2) "greeting"'), true)).toBeNull();
     expect(await matchOutput(expected('1) "greeting"', '2) "counter"'), complete('1) "counter"', '2) "visits"'), true)).toMatchObject({ kind: 'any-order', unmatched: ['2) "visits"'] });

@@ -1,7 +1,8 @@
 // Comparing what a terminal printed with what the doc shows. Per line: trailing whitespace
 // and a trailing \r are ignored; `…` in an expected line matches any run of characters
 // within the line; the pid, role, date and time of a redis-server-style log line are not
-// compared. A line that is only `...` or `…` matches any number of lines. With
+// compared. A line that is only `...` or `…` matches any number of lines (as the last line
+// shown from a program still running, what it prints until it pauses). With
 // `any-order`, a command's lines are compared as a multiset, redis-cli's element numbers
 // (`1) `, `2~ `, `3# `) ignored.
 import type { ExpectedLine } from './parse.ts';
@@ -67,12 +68,22 @@ export interface OutputSource {
   waitMs: number;
 }
 
+/** How long a running program's output must pause for a trailing `…` to have matched all of it. */
+const QUIET_MS = 300;
+
 class Reader {
   constructor(private readonly source: OutputSource) {}
 
   async next(): Promise<string | undefined> {
     if (this.source.complete.length > 0) return this.source.complete.shift();
     return this.source.stream?.next(this.source.waitMs);
+  }
+
+  /** Skips what the stream prints until nothing more arrives for QUIET_MS (at most waitMs in all). */
+  async skipUntilQuiet(): Promise<void> {
+    const { stream, waitMs } = this.source;
+    const deadline = Date.now() + waitMs;
+    while (stream !== null && Date.now() < deadline && (await stream.next(Math.min(QUIET_MS, deadline - Date.now()))) !== undefined);
   }
 
   /** Lines of the complete part nobody matched. */
@@ -89,7 +100,11 @@ export async function matchOutput(expected: readonly ExpectedLine[], source: Out
     if (isAnyLines(want.text)) {
       const target = expected[i + 1];
       if (target === undefined) {
-        source.complete.length = 0; // the rest of the command's output, whatever it is
+        // The rest of the command's output, whatever it is: all a finished command printed,
+        // or, from a program still running (nc, a subscriber), what it prints until it falls
+        // quiet, so that none of it is taken for the output of the next line typed.
+        if (source.complete.length > 0) source.complete.length = 0;
+        else await reader.skipUntilQuiet();
         break;
       }
       for (;;) {
