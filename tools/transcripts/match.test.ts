@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { agreement, lineMatches, matchOutput } from './match.ts';
 import { OutputStream } from './output.ts';
 import { parseTranscripts, type Input } from './parse.ts';
-import { classifyShellLine, simpleCommandWords } from './shell-words.ts';
+import { classifyShellLine, simpleCommandWords, withoutComment } from './shell-words.ts';
 
 const STEPS = ['01-tcp-echo', '03-get-set'];
 const expected = (...texts: string[]) => texts.map((text, i) => ({ line: 10 + i, text }));
@@ -144,6 +144,13 @@ describe('what a shell line is', () => {
     expect(simpleCommandWords('redis-cli -p 6380 keys *')).toBeNull();
     expect(simpleCommandWords('redis-cli -p 6380 INFO | grep x')).toBeNull();
     expect(simpleCommandWords('echo "$HOME"')).toBeNull();
+  });
+
+  it('drops the comment that ends a simple command, and nothing else', () => {
+    expect(withoutComment('make 02-resp-parser          # listens on port 6380')).toBe('make 02-resp-parser');
+    expect(withoutComment(`make 05-aof-persistence ARGS="--dir 'data/#1'" # a second one`)).toBe(`make 05-aof-persistence ARGS="--dir 'data/#1'"`);
+    expect(withoutComment('echo a#b')).toBe('echo a#b');
+    expect(withoutComment("printf 'PING\\r\\n' | nc -N localhost 6380   # a pipe: bash's to read")).toBe("printf 'PING\\r\\n' | nc -N localhost 6380   # a pipe: bash's to read");
   });
 
   it('knows servers, emulated redis-cli, nc sessions and kills', () => {
