@@ -44,9 +44,10 @@
 //   /home/you/build-your-own-redis-typescript. A line that talks to a doc port 6380-6399 no
 //   server of the session was started on first starts the doc's step there (top README:
 //   01-tcp-echo), silently; in an also-redis session, a real redis-server.
-// Matching: trailing whitespace and \r ignored; `…` inside a line matches any run of
-//   characters within it; a line of only `...` or `…` matches any number of lines; the pid,
-//   role, date and time of a log line in redis-server's layout are not compared. A command's
+// Matching: a line as a terminal shows it (a \r returns to its start), trailing whitespace
+//   ignored; `…` inside a line matches any run of characters within it; a line of only
+//   `...` or `…` matches any number of lines; the pid, role, date and time of a log line in
+//   redis-server's layout are not compared. A command's
 //   own output must be shown whole (no line missing, none extra); lines that arrive later
 //   (server logs, messages, nc) are compared where shown, each waited for up to 5 s.
 //

@@ -1,6 +1,6 @@
 // The output matcher and the transcript reader on their own, without running anything.
 import { describe, expect, it } from 'vitest';
-import { agreement, lineMatches, matchOutput } from './match.ts';
+import { agreement, asShown, lineMatches, matchOutput } from './match.ts';
 import { OutputStream } from './output.ts';
 import { parseTranscripts, type Input } from './parse.ts';
 import { classifyShellLine, simpleCommandWords, withoutComment } from './shell-words.ts';
@@ -15,6 +15,14 @@ describe('a line of output against the line the doc shows', () => {
     expect(lineMatches('node server.ts --port 6380', 'node server.ts --port 6380 ')).toBe(true);
     expect(lineMatches('+PONG', ' +PONG')).toBe(false);
     expect(lineMatches('+PONG', '+pong')).toBe(false);
+  });
+
+  it('compares a line as a terminal shows it: a \\r in the middle returns to its start', () => {
+    const progress = ' \rSET: rps=0.0 (overall: 0.0)\r                              \rSET: 86559.40 requests per second';
+    expect(asShown(progress).trimEnd()).toBe('SET: 86559.40 requests per second');
+    expect(lineMatches('SET: … requests per second', progress)).toBe(true);
+    expect(lineMatches('…rps=…', progress)).toBe(false);
+    expect(asShown('ab\rX')).toBe('Xb');
   });
 
   it('lets … stand for any run of characters, even none, within the line', () => {
