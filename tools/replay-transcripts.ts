@@ -68,7 +68,7 @@ import { replayDocs, summary } from './transcripts/replay.ts';
  * then add it here. Once every doc is converted, this line becomes
  * `export const REPLAYED_DOCS: readonly string[] | 'all' = 'all';`.
  */
-export const REPLAYED_DOCS: readonly string[] | 'all' = ['README.md', '01-tcp-echo/README.md', '01-tcp-echo/GUIDE.md', '02-resp-parser/README.md', '02-resp-parser/GUIDE.md', '03-get-set/README.md'];
+export const REPLAYED_DOCS: readonly string[] | 'all' = ['README.md', '01-tcp-echo/README.md', '01-tcp-echo/GUIDE.md', '02-resp-parser/README.md', '02-resp-parser/GUIDE.md', '03-get-set/README.md', '03-get-set/GUIDE.md'];
 
 /** The docs that show transcripts: the top README, and each step's README and GUIDE. */
 export function transcriptDocs(root: string): string[] {
