@@ -21,6 +21,14 @@ help: ## List the targets
 	@echo "Run a step's server on port $(PORT) (then: nc -N localhost $(PORT), or redis-cli -p $(PORT)):"
 	@for s in $(STEPS); do echo "  make $$s"; done
 	@echo
+	@echo "A second server beside it needs a port of its own (then: redis-cli -p 6381), and from"
+	@echo "step 05 on a folder of its own for its files:"
+	@echo "  make 03-get-set PORT=6381"
+	@echo "  make 05-aof-persistence PORT=6381 ARGS=\"--dir data/second\""
+	@echo
+	@echo "Other flags, in redis-server's style, go in ARGS:"
+	@echo "  make 04-expiry ARGS=\"--loglevel debug\""
+	@echo
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 $(STEPS): $(DEPS)

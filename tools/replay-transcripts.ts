@@ -44,10 +44,11 @@
 //   /home/you/build-your-own-redis-typescript. A line that talks to a doc port 6380-6399 no
 //   server of the session was started on first starts the doc's step there (top README:
 //   01-tcp-echo), silently; in an also-redis session, a real redis-server.
-// Matching: trailing whitespace and \r ignored; `…` inside a line matches any run of
-//   characters within it; a line of only `...` or `…` matches any number of lines (the last
-//   after a program still running: what it prints until it pauses for 0.3 s); the pid,
-//   role, date and time of a log line in redis-server's layout are not compared. A command's
+// Matching: a line as a terminal shows it (a \r returns to its start), trailing whitespace
+//   ignored; `…` inside a line matches any run of characters within it; a line of only
+//   `...` or `…` matches any number of lines (the last after a program still running: what
+//   it prints until it pauses for 0.3 s); the pid, role, date and time of a log line in
+//   redis-server's layout are not compared. A command's
 //   own output must be shown whole (no line missing, none extra); lines that arrive later
 //   (server logs, messages, nc) are compared where shown, each waited for up to 5 s.
 //
@@ -68,7 +69,10 @@ import { replayDocs, summary } from './transcripts/replay.ts';
  * then add it here. Once every doc is converted, this line becomes
  * `export const REPLAYED_DOCS: readonly string[] | 'all' = 'all';`.
  */
-export const REPLAYED_DOCS: readonly string[] | 'all' = ['README.md', '01-tcp-echo/README.md', '01-tcp-echo/GUIDE.md', '04-expiry/README.md', '04-expiry/GUIDE.md', '07-pubsub/README.md', '07-pubsub/GUIDE.md'];
+export const REPLAYED_DOCS: readonly string[] | 'all' = [
+  'README.md', '01-tcp-echo/README.md', '01-tcp-echo/GUIDE.md', '02-resp-parser/README.md', '02-resp-parser/GUIDE.md',
+  '03-get-set/README.md', '03-get-set/GUIDE.md', '04-expiry/README.md', '04-expiry/GUIDE.md', '07-pubsub/README.md', '07-pubsub/GUIDE.md',
+];
 
 /** The docs that show transcripts: the top README, and each step's README and GUIDE. */
 export function transcriptDocs(root: string): string[] {

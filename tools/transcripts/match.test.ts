@@ -1,9 +1,9 @@
 // The output matcher and the transcript reader on their own, without running anything.
 import { describe, expect, it } from 'vitest';
-import { agreement, lineMatches, matchOutput } from './match.ts';
+import { agreement, asShown, lineMatches, matchOutput } from './match.ts';
 import { OutputStream } from './output.ts';
 import { parseTranscripts, type Input } from './parse.ts';
-import { classifyShellLine, simpleCommandWords } from './shell-words.ts';
+import { classifyShellLine, simpleCommandWords, withoutComment } from './shell-words.ts';
 
 const STEPS = ['01-tcp-echo', '03-get-set'];
 const expected = (...texts: string[]) => texts.map((text, i) => ({ line: 10 + i, text }));
@@ -15,6 +15,14 @@ describe('a line of output against the line the doc shows', () => {
     expect(lineMatches('node server.ts --port 6380', 'node server.ts --port 6380 ')).toBe(true);
     expect(lineMatches('+PONG', ' +PONG')).toBe(false);
     expect(lineMatches('+PONG', '+pong')).toBe(false);
+  });
+
+  it('compares a line as a terminal shows it: a \\r in the middle returns to its start', () => {
+    const progress = ' \rSET: rps=0.0 (overall: 0.0)\r                              \rSET: 86559.40 requests per second';
+    expect(asShown(progress).trimEnd()).toBe('SET: 86559.40 requests per second');
+    expect(lineMatches('SET: … requests per second', progress)).toBe(true);
+    expect(lineMatches('…rps=…', progress)).toBe(false);
+    expect(asShown('ab\rX')).toBe('Xb');
   });
 
   it('lets … stand for any run of characters, even none, within the line', () => {
@@ -154,6 +162,13 @@ describe('what a shell line is', () => {
     expect(simpleCommandWords('redis-cli -p 6380 keys *')).toBeNull();
     expect(simpleCommandWords('redis-cli -p 6380 INFO | grep x')).toBeNull();
     expect(simpleCommandWords('echo "$HOME"')).toBeNull();
+  });
+
+  it('drops the comment that ends a simple command, and nothing else', () => {
+    expect(withoutComment('make 02-resp-parser          # listens on port 6380')).toBe('make 02-resp-parser');
+    expect(withoutComment(`make 05-aof-persistence ARGS="--dir 'data/#1'" # a second one`)).toBe(`make 05-aof-persistence ARGS="--dir 'data/#1'"`);
+    expect(withoutComment('echo a#b')).toBe('echo a#b');
+    expect(withoutComment("printf 'PING\\r\\n' | nc -N localhost 6380   # a pipe: bash's to read")).toBe("printf 'PING\\r\\n' | nc -N localhost 6380   # a pipe: bash's to read");
   });
 
   it('knows servers, emulated redis-cli, nc sessions and kills', () => {

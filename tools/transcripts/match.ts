@@ -1,8 +1,9 @@
-// Comparing what a terminal printed with what the doc shows. Per line: trailing whitespace
-// and a trailing \r are ignored; `…` in an expected line matches any run of characters
-// within the line; the pid, role, date and time of a redis-server-style log line are not
-// compared. A line that is only `...` or `…` matches any number of lines (as the last line
-// shown from a program still running, what it prints until it pauses). With
+// Comparing what a terminal printed with what the doc shows. Per line: it is compared as a
+// terminal shows it (a \r returns to the line's start), trailing whitespace ignored; `…` in
+// an expected line matches any run of characters within the line; the pid, role, date and
+// time of a redis-server-style log line are not compared. A line that is only `...` or `…`
+// matches any number of lines (as the last line shown from a program still running, what it
+// prints until it pauses). With
 // `any-order`, a command's lines are compared as a multiset, redis-cli's element numbers
 // (`1) `, `2~ `, `3# `) ignored.
 import type { ExpectedLine } from './parse.ts';
@@ -13,7 +14,19 @@ const LOG_PREFIX = /^\d+:[A-Z] \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2}\.\d{3
 
 export const isAnyLines = (text: string): boolean => text.trim() === '...' || text.trim() === '…';
 
-const clean = (line: string): string => line.replace(/\r+$/, '').trimEnd();
+/**
+ * A line as a terminal shows it. A carriage return sends the cursor back to the start of the
+ * line, and what follows is written over what was there: a \r at the end (a RESP reply
+ * through nc, redis-cli's raw INFO) shows nothing, and a progress counter redrawn in place
+ * (redis-benchmark's) shows only its last state.
+ */
+export function asShown(line: string): string {
+  let shown = '';
+  for (const piece of line.split('\r')) shown = piece + shown.slice(piece.length);
+  return shown;
+}
+
+const clean = (line: string): string => asShown(line).trimEnd();
 
 /**
  * How far `received` agrees with the `expected` line: its length when they match, else the

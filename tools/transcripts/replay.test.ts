@@ -64,6 +64,10 @@ const GOOD: Record<string, string[]> = {
     ...fence('text continued', '$ greet reader', 'hello, reader'),
     ...fence('text no-replay: needs a second machine', '$ ssh elsewhere uptime'),
     ...fence('text continued', '$ true'),
+    'A server started by a line that ends in a comment listens where the next line talks to:',
+    '',
+    ...fence('sh', 'make 01-tcp-echo          # listens on port 6380'),
+    ...fence('text continued', "$ printf 'hi\\n' | nc -N localhost 6380", 'hi'),
   ],
   '07-pubsub/good.md': [
     '# A prompt, a subscriber, any order, and real Redis',
@@ -159,8 +163,8 @@ describeWithPrograms(['nc', 'redis-server'], 'replaying transcripts', () => {
   it('replays every good transcript, and counts them', () => {
     const goodFailures = result.failures.filter((f) => f.doc in GOOD).map((f) => result.report.find((r) => r.startsWith(`${f.doc}:${f.line}`)));
     expect(goodFailures).toEqual([]);
-    // good.md: 7 replayed in 5 sessions (a ts file counts); 07: 3 in 3; broken: 8 in 8.
-    expect(summary(result)[0]).toBe('transcripts: 18 replayed in 16 sessions (1 also against Redis), 2 not replayed:');
+    // good.md: 9 replayed in 6 sessions (a ts file counts); 07: 3 in 3; broken: 8 in 8.
+    expect(summary(result)[0]).toBe('transcripts: 20 replayed in 17 sessions (1 also against Redis), 2 not replayed:');
     expect(result.notReplayed).toEqual([
       { doc: '01-tcp-echo/good.md', line: lineOf('01-tcp-echo/good.md', '```text no-replay: needs a second machine'), reason: 'needs a second machine' },
       { doc: '01-tcp-echo/good.md', line: lineOf('01-tcp-echo/good.md', '```text continued', lineOf('01-tcp-echo/good.md', '```text no-replay: needs a second machine')), reason: `continues the transcript at line ${lineOf('01-tcp-echo/good.md', '```text no-replay: needs a second machine')}, which is not replayed` },

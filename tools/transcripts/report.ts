@@ -2,7 +2,7 @@
 // the received line escaped with a caret under the first difference (the step checks'
 // layout, test/helpers/bytes.ts), then what else that terminal printed.
 import { escapeText, textComparisonLines } from '../../test/helpers/bytes.ts';
-import { agreement, type Mismatch } from './match.ts';
+import { agreement, asShown, type Mismatch } from './match.ts';
 import type { Input, Step } from './parse.ts';
 
 export interface Failure {
@@ -39,8 +39,8 @@ export function describeInput(input: Input, terminal: number): string {
 
 const MAX_REST = 20;
 
-/** A line as compared: a trailing \r (redis-cli's raw INFO, a RESP reply through nc) is not shown. */
-const shown = (line: string) => line.replace(/\r+$/, '');
+/** A line as compared: as a terminal shows it, carriage returns applied (a trailing one shows nothing). */
+const shown = asShown;
 
 function mismatchLines(m: Mismatch, waitMs: number): string[] {
   switch (m.kind) {

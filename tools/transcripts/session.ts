@@ -11,7 +11,7 @@ import type { Step, Transcript } from './parse.ts';
 import { trackChild } from './processes.ts';
 import { RedisCli } from './redis-cli.ts';
 import { mismatchLine, type Failure } from './report.ts';
-import { classifyShellLine, docPortsIn, isStepPort, type ShellLine } from './shell-words.ts';
+import { classifyShellLine, docPortsIn, isStepPort, withoutComment, type ShellLine } from './shell-words.ts';
 import { NcSession, ServerProcess, Terminal } from './terminal.ts';
 import { Workspace } from './workspace.ts';
 
@@ -221,7 +221,8 @@ export class Session {
   /** `make 03-get-set`, `npx tsx 03-get-set/server.ts`, `redis-server ...`: runs in the background, its startup log is the output. */
   private async startServer(command: string, line: Extract<ShellLine, { kind: 'server' }>, terminal: Terminal): Promise<string[]> {
     const port = await this.workspace.realPort(line.docPort);
-    let script = this.workspace.toReal(command);
+    // The port is added at the end: after the command, not inside a comment that ends it.
+    let script = this.workspace.toReal(withoutComment(command));
     if (line.program === 'make') {
       // Never `npm ci` from a replay: node_modules is the workshop's own, shared.
       script = script.replace(/^make\b/, 'make -o node_modules/.installed');

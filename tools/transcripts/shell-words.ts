@@ -5,6 +5,21 @@
 
 /** The words of a simple command as bash would pass them, or null if the line needs bash itself. */
 export function simpleCommandWords(line: string): string[] | null {
+  return scanSimpleCommand(line)?.words ?? null;
+}
+
+/**
+ * A simple command without its trailing comment (`make 02-resp-parser  # port 6380` is
+ * `make 02-resp-parser`), so that words added after it are not commented out; any other
+ * line as it is.
+ */
+export function withoutComment(line: string): string {
+  const scanned = scanSimpleCommand(line);
+  return scanned === null ? line : line.slice(0, scanned.end).trimEnd();
+}
+
+/** The words of a simple command, and where it ends: at a comment, or at the end of the line. */
+function scanSimpleCommand(line: string): { words: string[]; end: number } | null {
   const words: string[] = [];
   let word: string | null = null;
   let i = 0;
@@ -51,7 +66,7 @@ export function simpleCommandWords(line: string): string[] | null {
     }
   }
   if (word !== null) words.push(word);
-  return words;
+  return { words, end: i };
 }
 
 /**
