@@ -1,6 +1,6 @@
 // The exercise proof: pairing checks with reference and wrong solutions, building a
 // solution, and (on a small repo of its own) the whole proof with real vitest runs: a
-// reference that must pass, step code and wrong solutions that must fail.
+// reference that must pass (and type-check), step code and wrong solutions that must fail.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -104,13 +104,13 @@ const SOURCES = {
 };
 
 describe('prove-exercises: building a solution', () => {
-  it('copies the step without tests and exercises, links lib, and applies the patch (prose before the diff is fine)', () => {
+  it('copies the step without its exercises, links lib, and applies the patch (prose before the diff is fine)', () => {
     const root = repo({ ...SOURCES, 'solutions/01-echo/1-x.patch': `Why this is the answer.\n\n${PATCH}` });
     const build = tempDir();
     expect(buildSolution(root, build, { step: '01-echo', id: '1-x', patch: 'solutions/01-echo/1-x.patch' })).toBeNull();
     const home = join(build, '01-echo', '1-x');
     expect(readFileSync(join(home, '01-echo/server.ts'), 'utf8')).toBe('export const a = 1;\nexport const b = 3;\n');
-    expect(existsSync(join(home, '01-echo/server.test.ts')), 'tests are not copied').toBe(false);
+    expect(existsSync(join(home, '01-echo/server.test.ts')), 'tests come along, for the type check').toBe(true);
     expect(existsSync(join(home, '01-echo/exercises')), 'checks are not copied').toBe(false);
     expect(readFileSync(join(home, 'lib/util.ts'), 'utf8')).toBe('export {};\n');
     expect(readFileSync(join(root, '01-echo/server.ts'), 'utf8')).toContain('b = 2'); // the repo is untouched
@@ -148,10 +148,11 @@ it('b is 42', () => expect(b).toBe(42));
     const root = repo({
       'package.json': '{ "type": "module" }\n',
       'vitest.exercises.config.ts': readFileSync(join(REPO, 'vitest.exercises.config.ts'), 'utf8'),
+      'tsconfig.json': readFileSync(join(REPO, 'tsconfig.json'), 'utf8'),
       '01-echo/server.ts': 'export const a = 1;\nexport const b = 2;\n',
       ...files,
     });
-    mkdirSync(join(root, 'lib'));
+    mkdirSync(join(root, 'lib'), { recursive: true });
     symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'), 'dir');
     return root;
   }
@@ -192,5 +193,30 @@ it('b is 42', () => expect(b).toBe(42));
     expect(report).toMatch(/01-echo ex 3-bad-ref: FAILED: the reference solution does not pass its check 01-echo\/exercises\/3-bad-ref\.check\.ts:\n.*b is 42/);
     expect(report).toContain('02-done ex 1-done: FAILED: the step code already passes 02-done/exercises/1-done.check.ts: an exercise that is already solved proves nothing');
     expect(lines.at(-1)).toBe('exercises: 1 passed, 3 failed');
+  });
+
+  it('type-checks each built solution with its step tests, lib and node types: a reference that breaks make typecheck fails, so does a wrong one', async () => {
+    const root = exerciseRepo({
+      'lib/util.ts': 'export const one = 1;\n',
+      // The step's test reads b as a number, through lib and node's types.
+      '01-echo/server.test.ts': "import { join } from 'node:path';\nimport { one } from '../lib/util.ts';\nimport { b } from './server.ts';\nexport const doubled: number = b * 2 + one + join('a').length;\n",
+      '01-echo/exercises/1-typed.check.ts': check('1-typed'),
+      // Both pass or fail the check by their value; neither leaves b a number.
+      'solutions/01-echo/1-typed.patch': patchB('42 as number | string'),
+      'solutions/01-echo/1-typed.wrong-off.patch': patchB('41 as number | string'),
+      // Proven, types and all.
+      '01-echo/exercises/2-fine.check.ts': check('2-fine'),
+      'solutions/01-echo/2-fine.patch': patchB('42'),
+      'solutions/01-echo/2-fine.wrong-off.patch': patchB('41'),
+    });
+    const lines: string[] = [];
+    expect(await proveExercises(root, (l) => lines.push(l))).toBe(1);
+    const report = lines.join('\n');
+    expect(report).toMatch(
+      /^01-echo ex 1-typed: FAILED: the reference solution does not type-check: applied, it breaks make typecheck:\n {4}01-echo\/server\.test\.ts\(4,32\): error TS2362: /m,
+    );
+    expect(report).toMatch(/^01-echo ex 1-typed: FAILED: wrong-off \(solutions\/01-echo\/1-typed\.wrong-off\.patch\) does not type-check: a wrong solution is a mistake that compiles/m);
+    expect(report).toContain('01-echo ex 2-fine: the reference passes, the step code fails, its wrong solution fails');
+    expect(report, 'lib/, node:path and the step files resolve').not.toMatch(/TS2307|Cannot find/);
   });
 });

@@ -3,7 +3,10 @@
 //   - the step code as shipped must fail it (an exercise that is already solved proves
 //     nothing);
 //   - each of its plausible wrong solutions must fail it too (a check that a wrong answer
-//     passes teaches the wrong thing), and it needs at least one.
+//     passes teaches the wrong thing), and it needs at least one;
+//   - every solution must type-check with the step's own tests, as `make typecheck` would
+//     once it is applied: a reference must leave the whole `make test` green, and a wrong
+//     solution is a mistake that compiles, which only the check rejects.
 //
 // The files: NN-step/exercises/ID.check.ts, solutions/NN-step/ID.patch (the reference) and
 // solutions/NN-step/ID.wrong-WHAT.patch (a wrong solution, WHAT naming the mistake).
@@ -19,7 +22,8 @@
 // for the second, and so on. Each round is one vitest run over the checks of the exercises
 // it holds, with EXERCISE_SOLUTIONS=<its root>; one more run without it tries the step code.
 // The runs go side by side: most of their time is spent waiting for replies that a wrong
-// server never sends.
+// server never sends. Beside them, one tsc run type-checks every built solution
+// (typeCheckSolutions).
 //
 // Usage: npx tsx tools/prove-exercises.ts
 import { spawn, spawnSync } from 'node:child_process';
@@ -109,11 +113,13 @@ export function buildSolution(root: string, buildRoot: string, build: Build): st
 
   const home = join(buildRoot, build.step, build.id);
   mkdirSync(home, { recursive: true });
+  // The step's tests come along for the type check (typeCheckSolutions): a reference must leave
+  // them compiling. vitest never runs them here: it is given the checks by name.
   cpSync(join(root, build.step), join(home, build.step), {
     recursive: true,
     filter: (src) => {
       const name = basename(src);
-      return !(name === 'exercises' || name === 'data' || name === 'node_modules' || name.endsWith('.test.ts'));
+      return !(name === 'exercises' || name === 'data' || name === 'node_modules');
     },
   });
   symlinkSync(join(root, 'lib'), join(home, 'lib'), 'dir');
@@ -167,6 +173,69 @@ export async function runChecks(root: string, checks: readonly string[], solutio
   if (!existsSync(outputFile)) throw new Error(`vitest produced no report (${exit}):\n${indent(output.trim())}`);
   const report = JSON.parse(readFileSync(outputFile, 'utf8')) as { testResults: FileResult[] };
   return new Map(report.testResults.map((r) => [relative(root, r.name).split('\\').join('/'), r]));
+}
+
+/** A built solution to type-check: its folder under a build root, and its step. */
+export interface BuiltSolution {
+  home: string;
+  step: string;
+}
+
+/** What the type check found: each solution's errors (in the order given), and errors elsewhere. */
+export interface TypeErrors {
+  bySolution: string[][];
+  elsewhere: string[];
+}
+
+/**
+ * Type-checks built solutions in one tsc run, as `make typecheck` would once each is
+ * applied: the patched step folder with its tests, with the repo's compiler options. Each
+ * error's path is as in the repo ("03-get-set/server.ts(12,5): error TS2322: ...").
+ *
+ * The patched steps are copied to a tree of their own, `typesRoot/<n>/<step>`, without the
+ * links to lib/: there `rootDirs` resolves `../lib/...` and `../test/...` to the repo's
+ * files, so lib/, the test helpers and the steps they name are checked once in all, not
+ * once per solution (which would make the proof minutes slower).
+ */
+export async function typeCheckSolutions(root: string, typesRoot: string, solutions: readonly BuiltSolution[]): Promise<TypeErrors> {
+  const result: TypeErrors = { bySolution: solutions.map(() => []), elsewhere: [] };
+  if (solutions.length === 0) return result;
+  const copies = solutions.map(({ home, step }, n) => {
+    cpSync(join(home, step), join(typesRoot, String(n), step), { recursive: true });
+    return `${n}/`;
+  });
+  const config = {
+    extends: join(root, 'tsconfig.json'),
+    compilerOptions: { noEmit: true, incremental: false, rootDirs: [...copies.map((copy) => join(typesRoot, copy)), root] },
+    include: copies.map((copy) => `${copy}*/**/*.ts`),
+    exclude: ['**/node_modules', '**/data'],
+  };
+  writeFileSync(join(typesRoot, 'tsconfig.json'), JSON.stringify(config, null, 2));
+  writeFileSync(join(typesRoot, 'package.json'), '{ "type": "module" }\n'); // as the repo's: ES modules
+  symlinkSync(join(root, 'node_modules'), join(typesRoot, 'node_modules'), 'dir'); // for "types": ["node"]
+
+  const tsc = spawn(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--pretty', 'false'], {
+    cwd: typesRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  tsc.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  tsc.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const code = await new Promise<number | string>((done) => {
+    tsc.once('error', (err) => done(err.message));
+    tsc.once('close', (exit, signal) => done(exit ?? signal ?? -1));
+  });
+
+  // One diagnostic per unindented line (tsc indents the rest of a long message). Paths,
+  // also those inside messages (import("/tmp/.../resp").RespValue), are shortened to the repo's.
+  const repoPaths = (text: string) => text.replaceAll(`${typesRoot}/`, '').replaceAll(`${root.replace(/\/$/, '')}/`, '').replace(/(^|[("'])\d+\/(?=\d\d-)/g, '$1');
+  for (const diagnostic of output.trimEnd().split(/\n(?=\S)/)) {
+    if (diagnostic === '') continue;
+    const n = copies.findIndex((copy) => diagnostic.startsWith(copy));
+    (n === -1 ? result.elsewhere : result.bySolution[n]!).push(repoPaths(diagnostic));
+  }
+  if (code !== 0 && result.elsewhere.length === 0 && result.bySolution.every((e) => e.length === 0)) result.elsewhere.push(`tsc failed (${code}) and said nothing`);
+  return result;
 }
 
 /** Passing means: the file ran, at least one test passed, and none failed. */
@@ -270,6 +339,17 @@ function judge(verdict: Verdict, e: Exercise, patch: string | undefined, result:
   }
 }
 
+/** MAX_TYPE_ERRORS of a solution's type errors are shown. */
+const MAX_TYPE_ERRORS = 5;
+
+/** The problem of a solution that does not type-check: what `make typecheck` would say once it is applied. */
+function typeProblem(e: Exercise, patch: string, errors: string[]): string {
+  const shown = errors.slice(0, MAX_TYPE_ERRORS);
+  if (errors.length > shown.length) shown.push(`… and ${errors.length - shown.length} more`);
+  const what = patch === e.patch ? `the reference solution does not type-check: applied, it breaks make typecheck` : `${wrongName(patch)} (${patch}) does not type-check: a wrong solution is a mistake that compiles, which only its check rejects`;
+  return `${what}:\n${indent(shown.join('\n'))}`;
+}
+
 /** Proves every exercise; prints what it found and a total. Resolves with the failure count. */
 export async function proveExercises(root: string, print: (line: string) => void = console.log): Promise<number> {
   const exercises = findExercises(root);
@@ -281,11 +361,25 @@ export async function proveExercises(root: string, print: (line: string) => void
   const workDir = mkdtempSync(join(tmpdir(), 'exercise-solutions-'));
   try {
     const rounds = planRounds(root, exercises, verdicts, workDir);
-    const results = await Promise.all(
-      rounds.map((round, i) => runChecks(root, round.members.map((m) => m.exercise.check!), round.buildRoot, join(workDir, `round-${i}.json`))),
+    // One tsc run for every built solution, beside the checks.
+    const built = rounds.flatMap((round, r) =>
+      round.buildRoot === undefined ? [] : round.members.map(({ exercise }) => ({ round: r, exercise, home: join(round.buildRoot!, exercise.step, exercise.id), step: exercise.step })),
     );
+    const [results, typeErrors] = await Promise.all([
+      Promise.all(rounds.map((round, i) => runChecks(root, round.members.map((m) => m.exercise.check!), round.buildRoot, join(workDir, `round-${i}.json`)))),
+      typeCheckSolutions(root, join(workDir, 'types'), built),
+    ]);
+    const typeErrorsOf = (round: number, exercise: Exercise) => {
+      const n = built.findIndex((b) => b.round === round && b.exercise === exercise);
+      return n === -1 ? [] : [...typeErrors.bySolution[n]!, ...typeErrors.elsewhere];
+    };
     rounds.forEach((round, i) => {
-      for (const { exercise, patch } of round.members) judge(verdicts.get(exercise)!, exercise, patch, results[i]!.get(exercise.check!));
+      for (const { exercise, patch } of round.members) {
+        const verdict = verdicts.get(exercise)!;
+        judge(verdict, exercise, patch, results[i]!.get(exercise.check!));
+        const errors = typeErrorsOf(i, exercise);
+        if (patch !== undefined && errors.length > 0) verdict.problems.push(typeProblem(exercise, patch, errors));
+      }
     });
   } finally {
     rmSync(workDir, { recursive: true, force: true });
