@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildSolution, findExercises, patchedPaths, proveExercises, wrongName } from './prove-exercises.ts';
+import { buildSolution, findExercises, hintProblems, patchedPaths, proveExercises, wrongName } from './prove-exercises.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 
@@ -51,6 +51,7 @@ describe('prove-exercises: pairing', () => {
       'solutions/01-echo/1-shout.patch': PATCH,
       'solutions/01-echo/1-shout.wrong-utf8.patch': PATCH,
       'solutions/01-echo/1-shout.wrong-ascii-only.patch': PATCH,
+      'solutions/01-echo/1-shout.hints.md': '## Hint 1\n\nLook at the bytes.\n',
       'solutions/01-echo/3-orphan.patch': PATCH,
       'solutions/01-echo/3-orphan.wrong-x.patch': PATCH,
       'solutions/01-echo/4-alone.wrong-guess.patch': PATCH,
@@ -62,6 +63,7 @@ describe('prove-exercises: pairing', () => {
         check: '01-echo/exercises/1-shout.check.ts',
         patch: 'solutions/01-echo/1-shout.patch',
         wrong: ['solutions/01-echo/1-shout.wrong-ascii-only.patch', 'solutions/01-echo/1-shout.wrong-utf8.patch'],
+        hints: 'solutions/01-echo/1-shout.hints.md',
       },
       { step: '01-echo', id: '2-count', check: '01-echo/exercises/2-count.check.ts', wrong: [] },
       { step: '01-echo', id: '3-orphan', patch: 'solutions/01-echo/3-orphan.patch', wrong: ['solutions/01-echo/3-orphan.wrong-x.patch'] },
@@ -73,13 +75,19 @@ describe('prove-exercises: pairing', () => {
   });
 
   it('fails an exercise without a check, a reference or a wrong solution, before running anything', async () => {
-    const root = repo({ '01-echo/exercises/2-count.check.ts': '', 'solutions/01-echo/3-orphan.patch': PATCH, 'solutions/01-echo/3-orphan.wrong-x.patch': PATCH });
+    const root = repo({
+      '01-echo/exercises/2-count.check.ts': '',
+      'solutions/01-echo/3-orphan.patch': PATCH,
+      'solutions/01-echo/3-orphan.wrong-x.patch': PATCH,
+      'solutions/01-echo/3-orphan.hints.md': '## Hint 1\n\nx\n',
+    });
     const lines: string[] = [];
     expect(await proveExercises(root, (l) => lines.push(l))).toBe(2);
     expect(lines).toEqual([
       '01-echo ex 2-count: FAILED: check 01-echo/exercises/2-count.check.ts has no reference solution (expected solutions/01-echo/2-count.patch)',
       '01-echo ex 2-count: FAILED: needs at least one wrong solution, a plausible mistake its check rejects (expected solutions/01-echo/2-count.wrong-<what>.patch)',
-      '01-echo ex 3-orphan: FAILED: solutions/01-echo/3-orphan.patch, solutions/01-echo/3-orphan.wrong-x.patch have no check (expected 01-echo/exercises/3-orphan.check.ts)',
+      '01-echo ex 2-count: FAILED: has no hints (expected solutions/01-echo/2-count.hints.md, one "## Hint N" section each, given one at a time by make hint)',
+      '01-echo ex 3-orphan: FAILED: solutions/01-echo/3-orphan.patch, solutions/01-echo/3-orphan.wrong-x.patch, solutions/01-echo/3-orphan.hints.md have no check (expected 01-echo/exercises/3-orphan.check.ts)',
       'exercises: 0 passed, 2 failed',
     ]);
   });
@@ -88,6 +96,39 @@ describe('prove-exercises: pairing', () => {
     const lines: string[] = [];
     expect(await proveExercises(repo({ 'README.md': '' }), (l) => lines.push(l))).toBe(0);
     expect(lines).toEqual(['exercises: none found (no NN-step/exercises/*.check.ts, no solutions/NN-step/*.patch)']);
+  });
+
+  it('wants hints for every exercise with a check, as many as its EXERCISES.md says', () => {
+    const section = (n: number, says: string) => `## Exercise ${n}: x\n\nCheck: \`make check STEP=01 EX=${n}\`\n\n${says}\n\n`;
+    const root = repo({
+      '01-echo/EXERCISES.md':
+        '# Step 01 exercises\n\n`make hint STEP=01 EX=1` gives hints.\n\n' +
+        section(1, 'Stuck? `make hint STEP=01 EX=1` gives the first of its 2 hints; run it again for the next.') +
+        section(2, 'Stuck? `make hint STEP=01 EX=2` gives the first of its 3 hints; run it again for the next.') +
+        section(3, 'No hints here.') +
+        section(4, 'Stuck? `make hint STEP=01 EX=5` gives the first of its 1 hints.') +
+        section(5, 'Stuck? `make hint STEP=01 EX=5` gives hints.') +
+        section(7, 'Stuck? `make hint STEP=01 EX=7` gives the first of its 1 hints.'),
+      'solutions/01-echo/1-good.hints.md': '# Hints\n\n## Hint 1\n\nGentle.\n\n## Hint 2\n\nLess gentle.\n',
+      'solutions/01-echo/2-miscounted.hints.md': '## Hint 1\n\nOne.\n\n## Hint 2\n\nTwo.\n',
+      'solutions/01-echo/3-unsaid.hints.md': '## Hint 1\n\nOne.\n',
+      'solutions/01-echo/4-wrong-ex.hints.md': '## Hint 1\n\nOne.\n',
+      'solutions/01-echo/5-uncounted.hints.md': '## Hint 1\n\nOne.\n',
+      'solutions/01-echo/6-empty.hints.md': '# Hints\n\nNone yet.\n',
+      'solutions/01-echo/7-skips.hints.md': '## Hint 1\n\nOne.\n\n## Hint 3\n\nThree.\n',
+      ...Object.fromEntries(['1-good', '2-miscounted', '3-unsaid', '4-wrong-ex', '5-uncounted', '6-empty', '7-skips', '8-none'].map((id) => [`01-echo/exercises/${id}.check.ts`, ''])),
+    });
+    const problems = Object.fromEntries(findExercises(root).map((e) => [e.id, hintProblems(root, e)]));
+    expect(problems).toEqual({
+      '1-good': [],
+      '2-miscounted': ['01-echo/EXERCISES.md, exercise 2 says 3 hints; solutions/01-echo/2-miscounted.hints.md holds 2'],
+      '3-unsaid': ['01-echo/EXERCISES.md, exercise 3 does not say how to get its hints (`make hint STEP=01 EX=3`, and how many: 1)'],
+      '4-wrong-ex': ['01-echo/EXERCISES.md, exercise 4 names `make hint STEP=01 EX=5`; its hints come from `make hint STEP=01 EX=4`'],
+      '5-uncounted': ['01-echo/EXERCISES.md, exercise 5 does not say how many hints it has; solutions/01-echo/5-uncounted.hints.md holds 1'],
+      '6-empty': ['solutions/01-echo/6-empty.hints.md holds no hint (a hint is a "## Hint 1" section)'],
+      '7-skips': ['solutions/01-echo/7-skips.hints.md: "## Hint 3" where "## Hint 2" was expected'],
+      '8-none': ['has no hints (expected solutions/01-echo/8-none.hints.md, one "## Hint N" section each, given one at a time by make hint)'],
+    });
   });
 
   it('reads the paths a patch touches', () => {
@@ -144,7 +185,27 @@ const { b } = await import(server);
 it('b is 42', () => expect(b).toBe(42));
 `;
 
+  /**
+   * Hints for every check among `files`, and an EXERCISES.md per step that states them, so
+   * an exercise fails here only for what a test is about.
+   */
+  function withHints(files: Record<string, string>): Record<string, string> {
+    const hinted: Record<string, string> = {};
+    const sections = new Map<string, string[]>();
+    for (const path of Object.keys(files)) {
+      const m = /^(\d\d)(-[^/]+)\/exercises\/((\d+)-[^.]+)\.check\.ts$/.exec(path);
+      if (m === null) continue;
+      const [, number, rest, id, ex] = m;
+      hinted[`solutions/${number}${rest}/${id}.hints.md`] = '## Hint 1\n\nA nudge.\n';
+      const step = `${number}${rest}`;
+      sections.set(step, [...(sections.get(step) ?? []), `## Exercise ${ex}: x\n\nStuck? \`make hint STEP=${number} EX=${ex}\` gives the first of its 1 hints.\n`]);
+    }
+    for (const [step, texts] of sections) hinted[`${step}/EXERCISES.md`] = `# Exercises\n\n${texts.join('\n')}`;
+    return { ...hinted, ...files };
+  }
+
   function exerciseRepo(files: Record<string, string>): string {
+    files = withHints(files);
     const root = repo({
       'package.json': '{ "type": "module" }\n',
       'vitest.exercises.config.ts': readFileSync(join(REPO, 'vitest.exercises.config.ts'), 'utf8'),

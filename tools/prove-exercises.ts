@@ -8,8 +8,9 @@
 //     once it is applied: a reference must leave the whole `make test` green, and a wrong
 //     solution is a mistake that compiles, which only the check rejects.
 //
-// The files: NN-step/exercises/ID.check.ts, solutions/NN-step/ID.patch (the reference) and
-// solutions/NN-step/ID.wrong-WHAT.patch (a wrong solution, WHAT naming the mistake).
+// The files: NN-step/exercises/ID.check.ts, solutions/NN-step/ID.patch (the reference),
+// solutions/NN-step/ID.wrong-WHAT.patch (a wrong solution, WHAT naming the mistake) and
+// solutions/NN-step/ID.hints.md (its hints, as many as the step's EXERCISES.md says).
 //
 // How: each patch is applied to a copy of its step folder, laid out as
 // test/helpers/servers.ts's serverPath() expects under one build root:
@@ -32,6 +33,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMain } from '../lib/cli.ts';
+import { parseHints, statedHints } from './hint.ts';
 
 export interface Exercise {
   /** The step folder, e.g. 03-get-set. */
@@ -41,13 +43,18 @@ export interface Exercise {
   /** Repo-relative paths; undefined when missing (a problem). */
   check?: string;
   patch?: string;
+  /** Its hints, solutions/NN-step/ID.hints.md, given one at a time by `make hint`. */
+  hints?: string;
   /** Repo-relative paths of its wrong solutions, sorted; none is a problem. */
   wrong: string[];
 }
 
 const WRONG_PATCH = /^(.+)\.(wrong-[^.]+)\.patch$/;
 
-/** Pairs every NN-step/exercises/ID.check.ts with solutions/NN-step/ID.patch and ID.wrong-*.patch. */
+/**
+ * Pairs every NN-step/exercises/ID.check.ts with solutions/NN-step/ID.patch, ID.wrong-*.patch
+ * and ID.hints.md.
+ */
 export function findExercises(root: string): Exercise[] {
   const byKey = new Map<string, Exercise>();
   const entry = (step: string, id: string) => {
@@ -70,6 +77,9 @@ export function findExercises(root: string): Exercise[] {
       const wrong = WRONG_PATCH.exec(file);
       if (wrong) entry(step, wrong[1]!).wrong.push(path);
       else entry(step, file.slice(0, -'.patch'.length)).patch = path;
+    }
+    for (const file of files(join(root, 'solutions', step), '.hints.md')) {
+      entry(step, file.slice(0, -'.hints.md'.length)).hints = `solutions/${step}/${file}`;
     }
   }
   return [...byKey.values()].sort((a, b) => a.step.localeCompare(b.step) || compareIds(a.id, b.id));
@@ -287,14 +297,44 @@ interface Verdict {
 
 /** Problems that need no vitest run: a missing check, reference or wrong solution. */
 function pairingProblems(e: Exercise): string[] {
-  const patches = [e.patch, ...e.wrong].filter((p) => p !== undefined);
-  if (e.check === undefined) return [`${patches.join(', ')} ${patches.length === 1 ? 'has' : 'have'} no check (expected ${e.step}/exercises/${e.id}.check.ts)`];
+  const files = [e.patch, ...e.wrong, e.hints].filter((p) => p !== undefined);
+  if (e.check === undefined) return [`${files.join(', ')} ${files.length === 1 ? 'has' : 'have'} no check (expected ${e.step}/exercises/${e.id}.check.ts)`];
   const problems: string[] = [];
   if (e.patch === undefined) problems.push(`check ${e.check} has no reference solution (expected solutions/${e.step}/${e.id}.patch)`);
   if (e.wrong.length === 0) {
     problems.push(`needs at least one wrong solution, a plausible mistake its check rejects (expected solutions/${e.step}/${e.id}.wrong-<what>.patch)`);
   }
   return problems;
+}
+
+/**
+ * Problems with an exercise's hints: it needs a hints file with at least one hint, and its
+ * section of the step's EXERCISES.md must name `make hint STEP=NN EX=N` and the number of
+ * hints the file holds, so what the learner is told matches what `make hint` gives.
+ */
+export function hintProblems(root: string, e: Exercise): string[] {
+  if (e.check === undefined) return [];
+  const expected = `solutions/${e.step}/${e.id}.hints.md`;
+  if (e.hints === undefined) return [`has no hints (expected ${expected}, one "## Hint N" section each, given one at a time by make hint)`];
+  let count: number;
+  try {
+    count = parseHints(readFileSync(join(root, e.hints), 'utf8')).length;
+  } catch (err) {
+    return [`${e.hints}: ${(err as Error).message}`];
+  }
+  if (count === 0) return [`${e.hints} holds no hint (a hint is a "## Hint 1" section)`];
+  const number = parseInt(e.id, 10);
+  const command = `make hint STEP=${e.step.slice(0, 2)} EX=${number}`;
+  const exercisesMd = join(root, e.step, 'EXERCISES.md');
+  const stated = existsSync(exercisesMd) ? statedHints(readFileSync(exercisesMd, 'utf8')).get(number) : undefined;
+  const where = `${e.step}/EXERCISES.md, exercise ${number}`;
+  if (stated === undefined) return [`${where} does not say how to get its hints (\`${command}\`, and how many: ${count})`];
+  if (`make hint STEP=${stated.step} EX=${stated.ex}` !== command) return [`${where} names \`make hint STEP=${stated.step} EX=${stated.ex}\`; its hints come from \`${command}\``];
+  if (stated.count !== count) {
+    const says = stated.count === undefined ? 'does not say how many hints it has' : `says ${stated.count} hints`;
+    return [`${where} ${says}; ${e.hints} holds ${count}`];
+  }
+  return [];
 }
 
 /**
@@ -357,7 +397,7 @@ export async function proveExercises(root: string, print: (line: string) => void
     print('exercises: none found (no NN-step/exercises/*.check.ts, no solutions/NN-step/*.patch)');
     return 0;
   }
-  const verdicts = new Map<Exercise, Verdict>(exercises.map((e) => [e, { problems: pairingProblems(e), rejected: [] }]));
+  const verdicts = new Map<Exercise, Verdict>(exercises.map((e) => [e, { problems: [...pairingProblems(e), ...hintProblems(root, e)], rejected: [] }]));
   const workDir = mkdtempSync(join(tmpdir(), 'exercise-solutions-'));
   try {
     const rounds = planRounds(root, exercises, verdicts, workDir);
