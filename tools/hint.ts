@@ -2,7 +2,8 @@
 // reference solution, solutions/NN-step/ID.hints.md, one "## Hint N" section each, gentle
 // first: out of the learner's way until asked for. This prints the first hint not shown
 // yet, says how many remain, and remembers what it showed in .hints-shown.json at the
-// workshop's root (git-ignored), so the next run gives the next one.
+// workshop's root (git-ignored; HINT_STATE=<file> puts it elsewhere, as the tests do), so
+// the next run gives the next one.
 //
 //   make hint STEP=05 EX=1            the next hint
 //   make hint STEP=05 EX=1 HINT=2     hint 2, again

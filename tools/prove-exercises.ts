@@ -388,7 +388,7 @@ function judge(verdict: Verdict, e: Exercise, patch: string | undefined, result:
   }
 }
 
-/** MAX_TYPE_ERRORS of a solution's type errors are shown. */
+/** How many of a solution's type errors its report shows. */
 const MAX_TYPE_ERRORS = 5;
 
 /** The problem of a solution that does not type-check: what `make typecheck` would say once it is applied. */
