@@ -23,13 +23,13 @@
 // for the second, and so on. Each round is one vitest run over the checks of the exercises
 // it holds, with EXERCISE_SOLUTIONS=<its root>; one more run without it tries the step code.
 // The runs go side by side: most of their time is spent waiting for replies that a wrong
-// server never sends. Beside them, one tsc run type-checks every built solution
-// (typeCheckSolutions).
+// server never sends. Beside them, one tsc run at the lowest priority type-checks every
+// built solution (typeCheckSolutions).
 //
 // Usage: npx tsx tools/prove-exercises.ts
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { setPriority, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMain } from '../lib/cli.ts';
@@ -224,19 +224,13 @@ export async function typeCheckSolutions(root: string, typesRoot: string, soluti
   writeFileSync(join(typesRoot, 'package.json'), '{ "type": "module" }\n'); // as the repo's: ES modules
   symlinkSync(join(root, 'node_modules'), join(typesRoot, 'node_modules'), 'dir'); // for "types": ["node"]
 
-  const tsc = spawn(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--pretty', 'false'], {
+  // The checks beside it have deadlines (a server started as a child process must be ready
+  // in time) and tsc has none: at the lowest priority, from its first thread on, it gets the
+  // CPU they leave, and they spend most of their time waiting.
+  const tsc = spawn('nice', ['-n', '19', process.execPath, join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--pretty', 'false'], {
     cwd: typesRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  // The checks beside it have deadlines (a server started as a child process must be ready
-  // in time), and tsc has none: it gets the CPU they leave.
-  if (tsc.pid !== undefined) {
-    try {
-      setPriority(tsc.pid, 10);
-    } catch {
-      // not allowed here: it competes as an equal, which only costs time
-    }
-  }
   let output = '';
   tsc.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   tsc.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -410,13 +404,15 @@ export async function proveExercises(root: string, print: (line: string) => void
   const workDir = mkdtempSync(join(tmpdir(), 'exercise-solutions-'));
   try {
     const rounds = planRounds(root, exercises, verdicts, workDir);
-    // One tsc run for every built solution, beside the checks.
+    // One tsc run for every built solution, beside the checks. It starts first: it copies the
+    // solutions (a while, blocking this process) before any vitest run needs this process to
+    // read what it prints.
     const built = rounds.flatMap((round, r) =>
       round.buildRoot === undefined ? [] : round.members.map(({ exercise }) => ({ round: r, exercise, home: join(round.buildRoot!, exercise.step, exercise.id), step: exercise.step })),
     );
-    const [results, typeErrors] = await Promise.all([
-      Promise.all(rounds.map((round, i) => runChecks(root, round.members.map((m) => m.exercise.check!), round.buildRoot, join(workDir, `round-${i}.json`)))),
+    const [typeErrors, results] = await Promise.all([
       typeCheckSolutions(root, join(workDir, 'types'), built),
+      Promise.all(rounds.map((round, i) => runChecks(root, round.members.map((m) => m.exercise.check!), round.buildRoot, join(workDir, `round-${i}.json`)))),
     ]);
     const typeErrorsOf = (round: number, exercise: Exercise) => {
       const n = built.findIndex((b) => b.round === round && b.exercise === exercise);
