@@ -13,7 +13,7 @@ node_modules/.installed: package-lock.json package.json
 	@touch $@
 DEPS := node_modules/.installed
 
-.PHONY: help test typecheck docs drift exercises check diff bench bench-parser bench-bgsave bench-pubsub $(STEPS)
+.PHONY: help test typecheck docs drift exercises check hint diff bench bench-parser bench-bgsave bench-pubsub $(STEPS)
 
 help: ## List the targets
 	@echo "Build your own Redis in TypeScript"
@@ -57,6 +57,9 @@ check: $(DEPS) ## Check an exercise: make check STEP=03 EX=1 (TARGET=redis for t
 
 drift: $(DEPS) ## Step copies: each change from the step before is marked (// 05:); no import loops in a step
 	$(TSX) tools/check-drift.ts
+
+hint: $(DEPS) ## The next hint for an exercise: make hint STEP=05 EX=1 (HINT=2 shows one again, RESET=1 starts over)
+	@$(TSX) tools/hint.ts $(STEP) $(EX) $(if $(HINT),--hint $(HINT)) $(if $(RESET),--reset)
 
 exercises: $(DEPS) ## Prove each exercise: its reference passes its check, the step code and every wrong solution fail it
 	$(TSX) tools/prove-exercises.ts

@@ -3,10 +3,14 @@
 //   - the step code as shipped must fail it (an exercise that is already solved proves
 //     nothing);
 //   - each of its plausible wrong solutions must fail it too (a check that a wrong answer
-//     passes teaches the wrong thing), and it needs at least one.
+//     passes teaches the wrong thing), and it needs at least one;
+//   - every solution must type-check with the step's own tests, as `make typecheck` would
+//     once it is applied: a reference must leave the whole `make test` green, and a wrong
+//     solution is a mistake that compiles, which only the check rejects.
 //
-// The files: NN-step/exercises/ID.check.ts, solutions/NN-step/ID.patch (the reference) and
-// solutions/NN-step/ID.wrong-WHAT.patch (a wrong solution, WHAT naming the mistake).
+// The files: NN-step/exercises/ID.check.ts, solutions/NN-step/ID.patch (the reference),
+// solutions/NN-step/ID.wrong-WHAT.patch (a wrong solution, WHAT naming the mistake) and
+// solutions/NN-step/ID.hints.md (its hints, as many as the step's EXERCISES.md says).
 //
 // How: each patch is applied to a copy of its step folder, laid out as
 // test/helpers/servers.ts's serverPath() expects under one build root:
@@ -19,7 +23,8 @@
 // for the second, and so on. Each round is one vitest run over the checks of the exercises
 // it holds, with EXERCISE_SOLUTIONS=<its root>; one more run without it tries the step code.
 // The runs go side by side: most of their time is spent waiting for replies that a wrong
-// server never sends.
+// server never sends. Beside them, one tsc run at the lowest priority type-checks every
+// built solution (typeCheckSolutions).
 //
 // Usage: npx tsx tools/prove-exercises.ts
 import { spawn, spawnSync } from 'node:child_process';
@@ -28,6 +33,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMain } from '../lib/cli.ts';
+import { parseHints, statedHints } from './hint.ts';
 
 export interface Exercise {
   /** The step folder, e.g. 03-get-set. */
@@ -37,13 +43,18 @@ export interface Exercise {
   /** Repo-relative paths; undefined when missing (a problem). */
   check?: string;
   patch?: string;
+  /** Its hints, solutions/NN-step/ID.hints.md, given one at a time by `make hint`. */
+  hints?: string;
   /** Repo-relative paths of its wrong solutions, sorted; none is a problem. */
   wrong: string[];
 }
 
 const WRONG_PATCH = /^(.+)\.(wrong-[^.]+)\.patch$/;
 
-/** Pairs every NN-step/exercises/ID.check.ts with solutions/NN-step/ID.patch and ID.wrong-*.patch. */
+/**
+ * Pairs every NN-step/exercises/ID.check.ts with solutions/NN-step/ID.patch, ID.wrong-*.patch
+ * and ID.hints.md.
+ */
 export function findExercises(root: string): Exercise[] {
   const byKey = new Map<string, Exercise>();
   const entry = (step: string, id: string) => {
@@ -66,6 +77,9 @@ export function findExercises(root: string): Exercise[] {
       const wrong = WRONG_PATCH.exec(file);
       if (wrong) entry(step, wrong[1]!).wrong.push(path);
       else entry(step, file.slice(0, -'.patch'.length)).patch = path;
+    }
+    for (const file of files(join(root, 'solutions', step), '.hints.md')) {
+      entry(step, file.slice(0, -'.hints.md'.length)).hints = `solutions/${step}/${file}`;
     }
   }
   return [...byKey.values()].sort((a, b) => a.step.localeCompare(b.step) || compareIds(a.id, b.id));
@@ -109,11 +123,13 @@ export function buildSolution(root: string, buildRoot: string, build: Build): st
 
   const home = join(buildRoot, build.step, build.id);
   mkdirSync(home, { recursive: true });
+  // The step's tests come along for the type check (typeCheckSolutions): a reference must leave
+  // them compiling. vitest never runs them here: it is given the checks by name.
   cpSync(join(root, build.step), join(home, build.step), {
     recursive: true,
     filter: (src) => {
       const name = basename(src);
-      return !(name === 'exercises' || name === 'data' || name === 'node_modules' || name.endsWith('.test.ts'));
+      return !(name === 'exercises' || name === 'data' || name === 'node_modules');
     },
   });
   symlinkSync(join(root, 'lib'), join(home, 'lib'), 'dir');
@@ -169,6 +185,72 @@ export async function runChecks(root: string, checks: readonly string[], solutio
   return new Map(report.testResults.map((r) => [relative(root, r.name).split('\\').join('/'), r]));
 }
 
+/** A built solution to type-check: its folder under a build root, and its step. */
+export interface BuiltSolution {
+  home: string;
+  step: string;
+}
+
+/** What the type check found: each solution's errors (in the order given), and errors elsewhere. */
+export interface TypeErrors {
+  bySolution: string[][];
+  elsewhere: string[];
+}
+
+/**
+ * Type-checks built solutions in one tsc run, as `make typecheck` would once each is
+ * applied: the patched step folder with its tests, with the repo's compiler options. Each
+ * error's path is as in the repo ("03-get-set/server.ts(12,5): error TS2322: ...").
+ *
+ * The patched steps are copied to a tree of their own, `typesRoot/<n>/<step>`, without the
+ * links to lib/: there `rootDirs` resolves `../lib/...` and `../test/...` to the repo's
+ * files, so lib/, the test helpers and the steps they name are checked once in all, not
+ * once per solution (which would make the proof minutes slower).
+ */
+export async function typeCheckSolutions(root: string, typesRoot: string, solutions: readonly BuiltSolution[]): Promise<TypeErrors> {
+  const result: TypeErrors = { bySolution: solutions.map(() => []), elsewhere: [] };
+  if (solutions.length === 0) return result;
+  const copies = solutions.map(({ home, step }, n) => {
+    cpSync(join(home, step), join(typesRoot, String(n), step), { recursive: true });
+    return `${n}/`;
+  });
+  const config = {
+    extends: join(root, 'tsconfig.json'),
+    compilerOptions: { noEmit: true, incremental: false, rootDirs: [...copies.map((copy) => join(typesRoot, copy)), root] },
+    include: copies.map((copy) => `${copy}*/**/*.ts`),
+    exclude: ['**/node_modules', '**/data'],
+  };
+  writeFileSync(join(typesRoot, 'tsconfig.json'), JSON.stringify(config, null, 2));
+  writeFileSync(join(typesRoot, 'package.json'), '{ "type": "module" }\n'); // as the repo's: ES modules
+  symlinkSync(join(root, 'node_modules'), join(typesRoot, 'node_modules'), 'dir'); // for "types": ["node"]
+
+  // The checks beside it have deadlines (a server started as a child process must be ready
+  // in time) and tsc has none: at the lowest priority, from its first thread on, it gets the
+  // CPU they leave, and they spend most of their time waiting.
+  const tsc = spawn('nice', ['-n', '19', process.execPath, join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--pretty', 'false'], {
+    cwd: typesRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  tsc.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  tsc.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const code = await new Promise<number | string>((done) => {
+    tsc.once('error', (err) => done(err.message));
+    tsc.once('close', (exit, signal) => done(exit ?? signal ?? -1));
+  });
+
+  // One diagnostic per unindented line (tsc indents the rest of a long message). Paths,
+  // also those inside messages (import("/tmp/.../resp").RespValue), are shortened to the repo's.
+  const repoPaths = (text: string) => text.replaceAll(`${typesRoot}/`, '').replaceAll(`${root.replace(/\/$/, '')}/`, '').replace(/(^|[("'])\d+\/(?=\d\d-)/g, '$1');
+  for (const diagnostic of output.trimEnd().split(/\n(?=\S)/)) {
+    if (diagnostic === '') continue;
+    const n = copies.findIndex((copy) => diagnostic.startsWith(copy));
+    (n === -1 ? result.elsewhere : result.bySolution[n]!).push(repoPaths(diagnostic));
+  }
+  if (code !== 0 && result.elsewhere.length === 0 && result.bySolution.every((e) => e.length === 0)) result.elsewhere.push(`tsc failed (${code}) and said nothing`);
+  return result;
+}
+
 /** Passing means: the file ran, at least one test passed, and none failed. */
 function passed(result: FileResult | undefined): boolean {
   return (
@@ -218,14 +300,44 @@ interface Verdict {
 
 /** Problems that need no vitest run: a missing check, reference or wrong solution. */
 function pairingProblems(e: Exercise): string[] {
-  const patches = [e.patch, ...e.wrong].filter((p) => p !== undefined);
-  if (e.check === undefined) return [`${patches.join(', ')} ${patches.length === 1 ? 'has' : 'have'} no check (expected ${e.step}/exercises/${e.id}.check.ts)`];
+  const files = [e.patch, ...e.wrong, e.hints].filter((p) => p !== undefined);
+  if (e.check === undefined) return [`${files.join(', ')} ${files.length === 1 ? 'has' : 'have'} no check (expected ${e.step}/exercises/${e.id}.check.ts)`];
   const problems: string[] = [];
   if (e.patch === undefined) problems.push(`check ${e.check} has no reference solution (expected solutions/${e.step}/${e.id}.patch)`);
   if (e.wrong.length === 0) {
     problems.push(`needs at least one wrong solution, a plausible mistake its check rejects (expected solutions/${e.step}/${e.id}.wrong-<what>.patch)`);
   }
   return problems;
+}
+
+/**
+ * Problems with an exercise's hints: it needs a hints file with at least one hint, and its
+ * section of the step's EXERCISES.md must name `make hint STEP=NN EX=N` and the number of
+ * hints the file holds, so what the learner is told matches what `make hint` gives.
+ */
+export function hintProblems(root: string, e: Exercise): string[] {
+  if (e.check === undefined) return [];
+  const expected = `solutions/${e.step}/${e.id}.hints.md`;
+  if (e.hints === undefined) return [`has no hints (expected ${expected}, one "## Hint N" section each, given one at a time by make hint)`];
+  let count: number;
+  try {
+    count = parseHints(readFileSync(join(root, e.hints), 'utf8')).length;
+  } catch (err) {
+    return [`${e.hints}: ${(err as Error).message}`];
+  }
+  if (count === 0) return [`${e.hints} holds no hint (a hint is a "## Hint 1" section)`];
+  const number = parseInt(e.id, 10);
+  const command = `make hint STEP=${e.step.slice(0, 2)} EX=${number}`;
+  const exercisesMd = join(root, e.step, 'EXERCISES.md');
+  const stated = existsSync(exercisesMd) ? statedHints(readFileSync(exercisesMd, 'utf8')).get(number) : undefined;
+  const where = `${e.step}/EXERCISES.md, exercise ${number}`;
+  if (stated === undefined) return [`${where} does not say how to get its hints (\`${command}\`, and how many: ${count})`];
+  if (`make hint STEP=${stated.step} EX=${stated.ex}` !== command) return [`${where} names \`make hint STEP=${stated.step} EX=${stated.ex}\`; its hints come from \`${command}\``];
+  if (stated.count !== count) {
+    const says = stated.count === undefined ? 'does not say how many hints it has' : `says ${stated.count} hints`;
+    return [`${where} ${says}; ${e.hints} holds ${count}`];
+  }
+  return [];
 }
 
 /**
@@ -270,6 +382,17 @@ function judge(verdict: Verdict, e: Exercise, patch: string | undefined, result:
   }
 }
 
+/** How many of a solution's type errors its report shows. */
+const MAX_TYPE_ERRORS = 5;
+
+/** The problem of a solution that does not type-check: what `make typecheck` would say once it is applied. */
+function typeProblem(e: Exercise, patch: string, errors: string[]): string {
+  const shown = errors.slice(0, MAX_TYPE_ERRORS);
+  if (errors.length > shown.length) shown.push(`… and ${errors.length - shown.length} more`);
+  const what = patch === e.patch ? `the reference solution does not type-check: applied, it breaks make typecheck` : `${wrongName(patch)} (${patch}) does not type-check: a wrong solution is a mistake that compiles, which only its check rejects`;
+  return `${what}:\n${indent(shown.join('\n'))}`;
+}
+
 /** Proves every exercise; prints what it found and a total. Resolves with the failure count. */
 export async function proveExercises(root: string, print: (line: string) => void = console.log): Promise<number> {
   const exercises = findExercises(root);
@@ -277,15 +400,31 @@ export async function proveExercises(root: string, print: (line: string) => void
     print('exercises: none found (no NN-step/exercises/*.check.ts, no solutions/NN-step/*.patch)');
     return 0;
   }
-  const verdicts = new Map<Exercise, Verdict>(exercises.map((e) => [e, { problems: pairingProblems(e), rejected: [] }]));
+  const verdicts = new Map<Exercise, Verdict>(exercises.map((e) => [e, { problems: [...pairingProblems(e), ...hintProblems(root, e)], rejected: [] }]));
   const workDir = mkdtempSync(join(tmpdir(), 'exercise-solutions-'));
   try {
     const rounds = planRounds(root, exercises, verdicts, workDir);
-    const results = await Promise.all(
-      rounds.map((round, i) => runChecks(root, round.members.map((m) => m.exercise.check!), round.buildRoot, join(workDir, `round-${i}.json`))),
+    // One tsc run for every built solution, beside the checks. It starts first: it copies the
+    // solutions (a while, blocking this process) before any vitest run needs this process to
+    // read what it prints.
+    const built = rounds.flatMap((round, r) =>
+      round.buildRoot === undefined ? [] : round.members.map(({ exercise }) => ({ round: r, exercise, home: join(round.buildRoot!, exercise.step, exercise.id), step: exercise.step })),
     );
+    const [typeErrors, results] = await Promise.all([
+      typeCheckSolutions(root, join(workDir, 'types'), built),
+      Promise.all(rounds.map((round, i) => runChecks(root, round.members.map((m) => m.exercise.check!), round.buildRoot, join(workDir, `round-${i}.json`)))),
+    ]);
+    const typeErrorsOf = (round: number, exercise: Exercise) => {
+      const n = built.findIndex((b) => b.round === round && b.exercise === exercise);
+      return n === -1 ? [] : [...typeErrors.bySolution[n]!, ...typeErrors.elsewhere];
+    };
     rounds.forEach((round, i) => {
-      for (const { exercise, patch } of round.members) judge(verdicts.get(exercise)!, exercise, patch, results[i]!.get(exercise.check!));
+      for (const { exercise, patch } of round.members) {
+        const verdict = verdicts.get(exercise)!;
+        judge(verdict, exercise, patch, results[i]!.get(exercise.check!));
+        const errors = typeErrorsOf(i, exercise);
+        if (patch !== undefined && errors.length > 0) verdict.problems.push(typeProblem(exercise, patch, errors));
+      }
     });
   } finally {
     rmSync(workDir, { recursive: true, force: true });

@@ -109,6 +109,17 @@ export function textComparisonLines(expected: string, received: string, at = fir
 
 const hintLines = (hint?: string) => (hint ? [`  hint: ${hint}`] : []);
 
+/**
+ * Returns `err` with its stack starting where a test called `helper` (which must be on the
+ * stack: the function that throws, or an async one awaiting the failure). vitest prints the
+ * code of a failure's top frame under its message; the line worth reading there is the
+ * check's, `await client.expectReply(...)`, not the helper's own `throw`.
+ */
+export function thrownBy<E extends Error>(helper: (...args: never[]) => unknown, err: E): E {
+  Error.captureStackTrace(err, helper);
+  return err;
+}
+
 /** The report shown when a reply is not the expected one. */
 export function describeMismatch(sent: Buffer | string, expected: Buffer | string, received: Buffer | string, hint?: string): string {
   return ['', `  sent:      ${showBytes(sent)}`, ...comparisonLines(asBuffer(expected), asBuffer(received)), ...hintLines(hint)].join('\n');
@@ -125,7 +136,7 @@ export class ReplyMismatchError extends Error {
 export function expectBytes(sent: Buffer | string, received: Buffer | string, expected: Buffer | string, hint?: string): void {
   const a = asBuffer(received);
   const b = asBuffer(expected);
-  if (!a.equals(b)) throw new ReplyMismatchError(sent, b, a, hint);
+  if (!a.equals(b)) throw thrownBy(expectBytes, new ReplyMismatchError(sent, b, a, hint));
 }
 
 /** Throws a teaching ReplyMismatchError unless `received` begins with the bytes of `prefix`. */
@@ -133,7 +144,7 @@ export function expectBytesToStartWith(sent: Buffer | string, received: Buffer |
   const got = asBuffer(received);
   const start = asBuffer(prefix);
   if (!got.subarray(0, start.length).equals(start)) {
-    throw new ReplyMismatchError(sent, start, got, `the reply must start with the expected bytes${hint ? `; ${hint}` : ''}`);
+    throw thrownBy(expectBytesToStartWith, new ReplyMismatchError(sent, start, got, `the reply must start with the expected bytes${hint ? `; ${hint}` : ''}`));
   }
 }
 
@@ -148,9 +159,8 @@ export class ContentMismatchError extends Error {
 /** Throws a teaching ContentMismatchError unless the bytes of `part` occur somewhere in `received`. */
 export function expectBytesToContain(sent: Buffer | string, received: Buffer | string, part: Buffer | string, hint?: string): void {
   if (asBuffer(received).includes(asBuffer(part))) return;
-  throw new ContentMismatchError(
-    ['', `  sent:      ${showBytes(sent)}`, `  expected, somewhere in the reply:  ${showBytes(part)}`, `  received:  ${showBytes(received)}`, ...hintLines(hint)].join('\n'),
-  );
+  const report = ['', `  sent:      ${showBytes(sent)}`, `  expected, somewhere in the reply:  ${showBytes(part)}`, `  received:  ${showBytes(received)}`, ...hintLines(hint)];
+  throw thrownBy(expectBytesToContain, new ContentMismatchError(report.join('\n')));
 }
 
 /**
@@ -161,7 +171,7 @@ export function expectContent(what: string, received: Buffer | string, expected:
   const got = asBuffer(received);
   const want = asBuffer(expected);
   if (got.equals(want)) return;
-  throw new ContentMismatchError(['', `  in ${what}:`, ...comparisonLines(want, got), ...hintLines(hint)].join('\n'));
+  throw thrownBy(expectContent, new ContentMismatchError(['', `  in ${what}:`, ...comparisonLines(want, got), ...hintLines(hint)].join('\n')));
 }
 
 const sameCommand = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((arg, i) => arg === b[i]);
@@ -217,7 +227,7 @@ export function describeCommandsMismatch(what: string, expected: readonly string
  */
 export function expectCommands(what: string, received: readonly string[][], expected: readonly string[][], hint?: string): void {
   if (received.length === expected.length && received.every((args, i) => sameCommand(args, expected[i]!))) return;
-  throw new ContentMismatchError(describeCommandsMismatch(what, expected, received, hint));
+  throw thrownBy(expectCommands, new ContentMismatchError(describeCommandsMismatch(what, expected, received, hint)));
 }
 
 /** Cuts `bytes` into chunks at the given positions (taken modulo its length), as reads might. */

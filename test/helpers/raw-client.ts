@@ -5,7 +5,7 @@ import net from 'node:net';
 import type { RespValue } from '../../lib/resp.ts';
 import { encodeCommand } from '../../lib/resp-reply.ts';
 import { ReplyParser } from '../../lib/resp-reply-parser.ts';
-import { ReplyMismatchError, showBytes } from './bytes.ts';
+import { ReplyMismatchError, showBytes, thrownBy } from './bytes.ts';
 
 const DEFAULT_TIMEOUT_MS = 5000;
 
@@ -84,8 +84,8 @@ export class RawClient {
         this.received = this.received.subarray(parsed.bytes.length);
         return parsed;
       }
-      if (this.closedFlag) throw new Error(`connection closed after ${this.describeReceived()}; expected ${count} replies`);
-      await this.waitForData(deadline, `${count} replies`);
+      if (this.closedFlag) throw thrownBy(this.readReplies, new Error(`connection closed after ${this.describeReceived()}; expected ${count} replies`));
+      if (!(await this.waitForData(deadline))) throw thrownBy(this.readReplies, this.timedOut(`${count} replies`));
     }
   }
 
@@ -95,7 +95,7 @@ export class RawClient {
     try {
       return (await this.readReplies(count)).bytes;
     } catch (err) {
-      throw new Error(`sent ${showBytes(bytes)}: ${(err as Error).message}`);
+      throw thrownBy(this.request, new Error(`sent ${showBytes(bytes)}: ${(err as Error).message}`));
     }
   }
 
@@ -108,17 +108,17 @@ export class RawClient {
     try {
       got = (await this.readReplies(count)).bytes;
     } catch (err) {
-      throw new ReplyMismatchError(bytes, want, this.takeAll(), `${(err as Error).message}${hint ? `. ${hint}` : ''}`);
+      throw thrownBy(this.expectReply, new ReplyMismatchError(bytes, want, this.takeAll(), `${(err as Error).message}${hint ? `. ${hint}` : ''}`));
     }
-    if (!got.equals(want)) throw new ReplyMismatchError(bytes, want, got, hint);
+    if (!got.equals(want)) throw thrownBy(this.expectReply, new ReplyMismatchError(bytes, want, got, hint));
   }
 
   /** Waits until exactly `length` bytes arrived (an echo server has no reply framing). */
   async readBytes(length: number, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<Buffer> {
     const deadline = Date.now() + timeoutMs;
     while (this.received.length < length) {
-      if (this.closedFlag) throw new Error(`connection closed after ${this.describeReceived()}; expected ${length} bytes`);
-      await this.waitForData(deadline, `${length} bytes`);
+      if (this.closedFlag) throw thrownBy(this.readBytes, new Error(`connection closed after ${this.describeReceived()}; expected ${length} bytes`));
+      if (!(await this.waitForData(deadline))) throw thrownBy(this.readBytes, this.timedOut(`${length} bytes`));
     }
     const out = this.received.subarray(0, length);
     this.received = this.received.subarray(length);
@@ -128,7 +128,9 @@ export class RawClient {
   /** Everything until the server closes the connection. */
   async readUntilClose(timeoutMs = DEFAULT_TIMEOUT_MS): Promise<Buffer> {
     const deadline = Date.now() + timeoutMs;
-    while (!this.closedFlag) await this.waitForData(deadline, 'the server to close the connection');
+    while (!this.closedFlag) {
+      if (!(await this.waitForData(deadline))) throw thrownBy(this.readUntilClose, this.timedOut('the server to close the connection'));
+    }
     return this.takeAll();
   }
 
@@ -154,20 +156,28 @@ export class RawClient {
     return `${this.received.length} bytes (${showBytes(this.received)})`;
   }
 
-  private waitForData(deadline: number, what: string): Promise<void> {
+  /**
+   * Resolves true when more bytes arrive (or the connection closes), false at the deadline.
+   * The reading methods throw the timeout themselves, so that its stack leads to the test.
+   */
+  private waitForData(deadline: number): Promise<boolean> {
     const remaining = deadline - Date.now();
-    if (remaining <= 0) return Promise.reject(new Error(`timed out waiting for ${what}; got ${this.describeReceived()}`));
-    return new Promise((resolve, reject) => {
+    if (remaining <= 0) return Promise.resolve(false);
+    return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== wake);
-        reject(new Error(`timed out waiting for ${what}; got ${this.describeReceived()}`));
+        resolve(false);
       }, remaining);
       const wake = () => {
         clearTimeout(timer);
-        resolve();
+        resolve(true);
       };
       this.waiters.push(wake);
     });
+  }
+
+  private timedOut(what: string): Error {
+    return new Error(`timed out waiting for ${what}; got ${this.describeReceived()}`);
   }
 
   private wake(): void {
