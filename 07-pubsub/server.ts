@@ -15,7 +15,8 @@ import {
 } from '../lib/cli.ts'; // 07
 import { systemClock, type Cancel, type Clock } from '../lib/clock.ts'; // 04
 import { createLogger, type Logger, type LogSink } from '../lib/log.ts';
-import { Connection, Networking } from '../lib/networking.ts';
+import { Connection } from '../lib/connection.ts';
+import { Networking } from '../lib/networking.ts';
 import { loadAof } from './aof-load.ts'; // 05
 import { AofWriter, type FileIo } from './aof.ts';
 import { COMMANDS, FAMILIES, isCommand, processCommand } from './commands.ts';

@@ -2,7 +2,7 @@
 // "run me from the command line" entry point every step shares.
 import { pathToFileURL } from 'node:url';
 import { LOG_LEVELS, type LogLevel } from './log.ts';
-import type { OutputBufferLimit } from './networking.ts';
+import type { OutputBufferLimit } from './connection.ts';
 
 /** One flag: its default, and how to turn the text after it into a value. */
 export interface Flag<T> {
