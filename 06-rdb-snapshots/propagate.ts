@@ -1,6 +1,6 @@
 // 05: propagation (Redis's alsoPropagate and propagatePendingCommands). Every change to the
 // dataset reaches each target as the command that makes it: the AOF here, and from step 08
-// every replica too. There is one path, so the AOF and a replica can never disagree.
+// the replicas too. There is one path, so the AOF and a replica can never disagree.
 //
 // A command (or an EXEC with everything it queued) is one execution unit. What a unit
 // changes is collected while it runs and handed to the targets when it ends: as it is when
@@ -8,23 +8,71 @@
 // or a lazily expired key's DEL before the SET that found it), so a reader of the stream
 // applies all of the unit or none of it. A change made outside any unit (the active expiry
 // cycle's DEL) goes out at once, on its own.
+//
+// Each unit is encoded into RESP once, whatever the number of targets: the AOF and (from
+// step 08) the replication stream are fed the very same bytes, and a replica's offset
+// counts exactly those. Each change says where it goes (PUBLISH will go to replicas only,
+// as in Redis), and targets come and go while the server runs (a replica attaches).
+import { bulks, type RespValue } from '../lib/resp.ts';
+import { ReplyWriter, encodeCommand } from '../lib/resp-reply.ts';
 
-/** Somewhere changes go: the AOF writer, a replica link. */
+/** Where a change goes: a bit per kind of target (Redis's PROPAGATE_AOF, PROPAGATE_REPL). */
+export const TARGETS = { AOF: 1, REPLICAS: 2, ALL: 3 } as const;
+export type TargetMask = (typeof TARGETS)[keyof typeof TARGETS];
+
+/** Somewhere changes go: the AOF writer; from step 08, the replication stream. */
 export interface PropagationTarget {
-  /** One command that changed the dataset, in the order the changes happened. */
-  feed(args: readonly string[]): void;
+  /** RESP commands, in the order the changes happened. The bytes are never written over. */
+  feed(bytes: Buffer): void;
 }
 
+/** A target, the changes it takes, and whether it has been told which database they are for. */
+interface Registered {
+  target: PropagationTarget;
+  mask: TargetMask;
+  selected: boolean;
+}
+
+interface Change {
+  args: readonly string[];
+  targets: TargetMask;
+}
+
+/** Every target's stream starts with this, once (the server has only database 0). */
+const SELECT_0 = encodeCommand(['SELECT', '0']);
+const MULTI: RespValue = bulks(['MULTI']);
+const EXEC: RespValue = bulks(['EXEC']);
+
 export class Propagation {
-  private readonly unit: Array<readonly string[]> = [];
+  private readonly targets: Registered[] = [];
+  /** The kinds of target there are now: a change for none of them is dropped. */
+  private present = 0;
+  private readonly unit: Change[] = [];
   private inUnit = false;
+  /** Encodes every unit; each unit's bytes are a view of its chunk, never written over. */
+  private readonly encoder = new ReplyWriter(2);
 
-  constructor(private readonly targets: readonly PropagationTarget[]) {}
+  /** A target joins: it gets the changes for `mask` from now on, after a SELECT. */
+  addTarget(target: PropagationTarget, mask: TargetMask): void {
+    this.targets.push({ target, mask, selected: false });
+    this.present |= mask;
+  }
 
-  /** A change: it goes out when the running unit ends, or now if none is running. */
-  propagate(args: readonly string[]): void {
-    if (this.inUnit) this.unit.push(args);
-    else this.feed(args);
+  removeTarget(target: PropagationTarget): void {
+    const at = this.targets.findIndex((t) => t.target === target);
+    if (at >= 0) this.targets.splice(at, 1);
+    this.present = this.targets.reduce((kinds, t) => kinds | t.mask, 0);
+  }
+
+  /**
+   * A change, for the targets `targets` names: it goes out when the running unit ends, or
+   * now if none is running. Dropped when no such target exists (Redis's shouldPropagate),
+   * so it does not turn a lone change into a transaction for the others.
+   */
+  propagate(args: readonly string[], targets: TargetMask = TARGETS.ALL): void {
+    if ((this.present & targets) === 0) return;
+    if (this.inUnit) this.unit.push({ args, targets });
+    else this.send([{ args, targets }]);
   }
 
   /** A command starts running: what it changes is held until endUnit(). */
@@ -32,18 +80,62 @@ export class Propagation {
     this.inUnit = true;
   }
 
-  /** The command ended: its changes go to every target, as one transaction if several. */
+  /** The command ended: its changes go to their targets, as one transaction if several. */
   endUnit(): void {
     this.inUnit = false;
     if (this.unit.length === 0) return;
-    const atomic = this.unit.length > 1;
-    if (atomic) this.feed(['MULTI']);
-    for (const args of this.unit) this.feed(args);
-    if (atomic) this.feed(['EXEC']);
+    this.send(this.unit);
     this.unit.length = 0;
   }
 
-  private feed(args: readonly string[]): void {
-    for (const target of this.targets) target.feed(args);
+  /** A unit's changes, to their targets. One change (most units) is encoded once: the same Buffer for every target it is for. */
+  private send(changes: readonly Change[]): void {
+    if (changes.length > 1) return this.sendTransaction(changes);
+    const { args, targets } = changes[0]!;
+    this.encoder.write(bulks(args as string[]));
+    const bytes = this.encoder.take()!;
+    for (const registered of this.targets) if ((registered.mask & targets) !== 0) this.feed(registered, bytes);
+  }
+
+  /**
+   * Several changes: encoded once, MULTI ... EXEC around them, into one buffer. A target
+   * that takes every change gets the whole buffer (the same Buffer as the others); one that
+   * takes only some gets the wrapper around its own commands, as views of the same bytes.
+   * Like Redis 7.0's propagatePendingCommands, the wrapper goes to every target.
+   */
+  private sendTransaction(changes: readonly Change[]): void {
+    const starts: number[] = []; // where each command, then EXEC, begins in the unit's bytes
+    this.encoder.write(MULTI);
+    for (const { args } of changes) {
+      starts.push(this.encoder.length);
+      this.encoder.write(bulks(args as string[]));
+    }
+    starts.push(this.encoder.length);
+    this.encoder.write(EXEC);
+    const bytes = this.encoder.take()!;
+    for (const registered of this.targets) {
+      const mine = changes.map((change) => (change.targets & registered.mask) !== 0);
+      if (mine.every(Boolean)) this.feed(registered, bytes);
+      else this.feedPart(registered, bytes, starts, mine);
+    }
+  }
+
+  /** MULTI, the commands that are for this target, EXEC: each run of them one view. */
+  private feedPart(registered: Registered, bytes: Buffer, starts: readonly number[], mine: readonly boolean[]): void {
+    let runStart = 0; // MULTI opens the first run
+    for (let i = 0; i < mine.length; i++) {
+      if (mine[i]) continue;
+      if (starts[i]! > runStart) this.feed(registered, bytes.subarray(runStart, starts[i]));
+      runStart = starts[i + 1]!;
+    }
+    this.feed(registered, bytes.subarray(runStart)); // the last run, with EXEC
+  }
+
+  private feed(registered: Registered, bytes: Buffer): void {
+    if (!registered.selected) {
+      registered.target.feed(SELECT_0);
+      registered.selected = true;
+    }
+    registered.target.feed(bytes);
   }
 }

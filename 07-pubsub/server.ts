@@ -21,7 +21,7 @@ import { loadAof } from './aof-load.ts'; // 05
 import { AofWriter, type FileIo } from './aof.ts';
 import { COMMANDS, FAMILIES, isCommand, processCommand } from './commands.ts';
 import { ACTIVE_EXPIRE, Keyspace } from './keyspace.ts'; // 04
-import { Propagation } from './propagate.ts';
+import { Propagation, TARGETS, type TargetMask } from './propagate.ts';
 import { PubSub, Subscriptions } from './pubsub.ts'; // 07
 import { BGSAVE_SLICE_ENTRIES, Snapshots } from './rdb.ts'; // 06
 import { TransactionState, WatchedKeys, discardTransaction } from './transactions.ts';
@@ -101,7 +101,8 @@ export class Server {
     mkdirSync(this.settings.dir, { recursive: true }); // 06: snapshots need it, AOF or not
     this.rdb = new Snapshots(this.db, this.settings, this.clock, log, options.bgsaveSliceEntries ?? BGSAVE_SLICE_ENTRIES);
     this.aof = appendonly ? this.openAof(options) : null;
-    this.propagation = new Propagation(this.aof === null ? [] : [this.aof]);
+    this.propagation = new Propagation();
+    if (this.aof !== null) this.propagation.addTarget(this.aof, TARGETS.AOF);
     this.net = new Networking<Client>({
       // 03: every request goes through the command table.
       processCommand: (client, args) => processCommand(client, args),
@@ -136,10 +137,10 @@ export class Server {
     });
   }
 
-  /** 05: a change to the dataset, for every propagation target (Redis's alsoPropagate). */
-  propagate(args: readonly string[]): void {
+  /** 05: a change to the dataset, for the propagation targets it is for (Redis's alsoPropagate). */
+  propagate(args: readonly string[], targets: TargetMask = TARGETS.ALL): void {
     if (this.db.loading) return; // replaying the AOF: its commands are in it already
-    this.propagation.propagate(args);
+    this.propagation.propagate(args, targets);
   }
 
   /**
