@@ -86,6 +86,24 @@ describe('AofWriter', () => {
     await writer.close();
   });
 
+  it('writes units that lie side by side in memory as they lie, with no copy, and joins the others', async () => {
+    const written: Buffer[] = [];
+    const io: FileIo = { ...nodeFileIo, write: (fd, bytes) => (written.push(bytes), nodeFileIo.write(fd, bytes)) };
+    const { writer, contents } = openWriter('no', io);
+    const chunk = Buffer.from(cmd('SET', 'a', '1') + cmd('SET', 'b', '2'), 'latin1');
+    const at = cmd('SET', 'a', '1').length;
+    writer.feed(chunk.subarray(0, at));
+    writer.feed(chunk.subarray(at));
+    writer.flush();
+    expect(written[0]!.buffer).toBe(chunk.buffer); // a view of the same memory: no copy
+    writer.feed(Buffer.from(cmd('DEL', 'a'), 'latin1'));
+    writer.feed(Buffer.from(cmd('DEL', 'b'), 'latin1'));
+    writer.flush();
+    expect(written).toHaveLength(2);
+    expect(contents()).toBe(cmd('SET', 'a', '1') + cmd('SET', 'b', '2') + cmd('DEL', 'a') + cmd('DEL', 'b'));
+    await writer.close();
+  });
+
   it('keeps binary arguments byte for byte', async () => {
     const { writer, feed, contents } = openWriter('no', recordingIo());
     const value = '\x00\r\n\xff';

@@ -96,20 +96,10 @@ export class AofWriter implements PropagationTarget {
     this.lastFsyncAt = this.clock.monotonic();
   }
 
-  /**
-   * Queues encoded commands for the file. They reach the disk at the next flush().
-   * Speed: propagation encodes unit after unit into one chunk of memory, so a unit usually
-   * starts where the last one ended: it then extends that view instead of joining the list,
-   * and the turn's batch leaves as it lies, with no copy.
-   */
+  /** Queues encoded commands for the file. They reach the disk at the next flush(). */
   feed(bytes: Buffer): void {
     if (this.closed) return;
-    const last = this.pending.at(-1);
-    if (last !== undefined && last.buffer === bytes.buffer && last.byteOffset + last.length === bytes.byteOffset) {
-      this.pending[this.pending.length - 1] = Buffer.from(last.buffer, last.byteOffset, last.length + bytes.length);
-    } else {
-      this.pending.push(bytes);
-    }
+    this.pending.push(bytes);
     this.pendingBytes += bytes.length;
   }
 
@@ -187,14 +177,17 @@ export class AofWriter implements PropagationTarget {
     fs.closeSync(this.fd);
   }
 
-  /** The batch fed since the last flush, as one buffer, or null; the batch is then empty. */
+  /**
+   * The batch fed since the last flush, as one buffer, or null; the batch is then empty.
+   * Speed: propagation encodes unit after unit into one chunk of memory, so a turn's units
+   * usually lie side by side in it: one view of them all then leaves, with no copy.
+   */
   private takePending(): Buffer | null {
-    const { pending } = this;
+    const { pending, pendingBytes } = this;
     if (pending.length === 0) return null;
-    const bytes = pending.length === 1 ? pending[0]! : Buffer.concat(pending, this.pendingBytes);
     this.pending = [];
     this.pendingBytes = 0;
-    return bytes;
+    return pending.length === 1 ? pending[0]! : (sideBySide(pending) ?? Buffer.concat(pending, pendingBytes));
   }
 
   /** Loops over short writes; stops at the first error, reporting how far it got. */
@@ -288,6 +281,18 @@ export class AofWriter implements PropagationTarget {
       });
     });
   }
+}
+
+/** One view of `pieces` when each starts where the one before ends, in the same memory; else null. */
+function sideBySide(pieces: readonly Buffer[]): Buffer | null {
+  const first = pieces[0]!;
+  let end = first.byteOffset + first.length;
+  for (let i = 1; i < pieces.length; i++) {
+    const piece = pieces[i]!;
+    if (piece.buffer !== first.buffer || piece.byteOffset !== end) return null;
+    end += piece.length;
+  }
+  return Buffer.from(first.buffer, first.byteOffset, end - first.byteOffset);
 }
 
 /** "ENOSPC: no space left on device, write" -> "No space left on device", as strerror says it. */
