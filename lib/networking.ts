@@ -107,6 +107,7 @@ export class Networking<C extends Connection> {
     const client = this.register(socket);
     client.kind = kind;
     if (kind === 'master') client.masterStream = new ByteQueue();
+    this.log.debug(`Adopted ${client.peer} as a ${kind} client`);
     if (received !== undefined && received.length > 0) this.readQuery(client, received);
     return client;
   }
