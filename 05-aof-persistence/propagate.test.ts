@@ -106,6 +106,20 @@ describe('Propagation', () => {
     expect(aof.text).toBe(cmd('SELECT', '0') + cmd('SET', 'k', 'v'));
   });
 
+  it('holds a unit\'s changes for whatever targets there are when it ends', () => {
+    // A target that joins while a unit runs gets all of it: what the unit changed so far was
+    // not handed to anyone yet (which is why step 05's exercise 3 starts a new AOF at the
+    // end of the turn, not in the middle of an EXEC).
+    const propagation = new Propagation();
+    const late = new Recorder();
+    propagation.beginUnit();
+    propagation.propagate(['SET', 'a', '1']);
+    propagation.addTarget(late, TARGETS.AOF);
+    propagation.propagate(['SET', 'b', '2']);
+    propagation.endUnit();
+    expect(late.text).toBe(cmd('SELECT', '0') + cmd('MULTI') + cmd('SET', 'a', '1') + cmd('SET', 'b', '2') + cmd('EXEC'));
+  });
+
   it('feeds a target added at run time from then on, and one removed no more', () => {
     const propagation = new Propagation();
     const aof = new Recorder();

@@ -66,11 +66,9 @@ export class Propagation {
 
   /**
    * A change, for the targets `targets` names: it goes out when the running unit ends, or
-   * now if none is running. Dropped when no such target exists (Redis's shouldPropagate),
-   * so it does not turn a lone change into a transaction for the others.
+   * now if none is running.
    */
   propagate(args: readonly string[], targets: TargetMask = TARGETS.ALL): void {
-    if ((this.present & targets) === 0) return;
     if (this.inUnit) this.unit.push({ args, targets });
     else this.send([{ args, targets }]);
   }
@@ -88,8 +86,16 @@ export class Propagation {
     this.unit.length = 0;
   }
 
-  /** A unit's changes, to their targets. One change (most units) is encoded once: the same Buffer for every target it is for. */
-  private send(changes: readonly Change[]): void {
+  /**
+   * A unit's changes, to their targets. A change for a kind of target there is none of is
+   * dropped first (Redis's shouldPropagate): it must not turn a lone change into a
+   * transaction for the others. One change (most units) is encoded once: the same Buffer
+   * for every target it is for.
+   */
+  private send(unit: readonly Change[]): void {
+    if (this.present === 0) return;
+    const changes = unit.every((c) => (c.targets & this.present) !== 0) ? unit : unit.filter((c) => (c.targets & this.present) !== 0);
+    if (changes.length === 0) return;
     if (changes.length > 1) return this.sendTransaction(changes);
     const { args, targets } = changes[0]!;
     this.encoder.write(bulks(args as string[]));
