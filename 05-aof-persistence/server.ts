@@ -89,9 +89,12 @@ export class Server {
       // 03: every request goes through the command table.
       processCommand: (client, args) => processCommand(client, args),
       createClient: (id, socket) => new Client(id, socket, this),
-      // 05: the AOF is written before any of the turn's replies leave; if it cannot keep
-      // its promise, none of them ever does.
-      beforeSleep: () => this.aof?.flush() ?? true,
+      // 05: the turn's changes go to their targets, and the AOF is written, before any of
+      // the turn's replies leave; if it cannot keep its promise, none of them ever does.
+      beforeSleep: () => {
+        this.propagation.flush();
+        return this.aof?.flush() ?? true;
+      },
       clientClosed: (client) => discardTransaction(client), // 05: a closed connection unwatches
     }, log);
     this.stopCron = this.clock.every(1000 / ACTIVE_EXPIRE.hz, () => this.cron()); // 04
@@ -148,7 +151,7 @@ export class Server {
     this.db.activeExpireCycle();
     // 05: the AOF has work no client is waiting for (the cycle's DELs, a write to retry,
     // an everysec fsync that is due): it is done in beforeSleep, the one place that writes.
-    if (this.aof?.needsFlush) this.net.scheduleBeforeSleep();
+    if (this.propagation.pendingBytes > 0 || this.aof?.needsFlush) this.net.scheduleBeforeSleep();
   }
 
   /** How long the server has been up, in milliseconds (INFO's uptime_in_seconds). */
@@ -160,6 +163,7 @@ export class Server {
   async close(): Promise<void> {
     this.stopCron(); // 04
     await this.net.close();
+    this.propagation.flush(); // 05: the last changes, to the AOF
     await this.aof?.close(); // 05: pending bytes written and synced
   }
 }

@@ -3,14 +3,16 @@
 // the replicas too. There is one path, so the AOF and a replica can never disagree.
 //
 // A command (or an EXEC with everything it queued) is one execution unit. What a unit
-// changes is collected while it runs and handed to the targets when it ends: as it is when
-// it is one command, wrapped in MULTI ... EXEC when it is several (a transaction's writes,
-// or a lazily expired key's DEL before the SET that found it), so a reader of the stream
-// applies all of the unit or none of it. A change made outside any unit (the active expiry
-// cycle's DEL) goes out at once, on its own.
+// changes is collected while it runs and encoded when it ends: as it is when it is one
+// command, wrapped in MULTI ... EXEC when it is several (a transaction's writes, or a lazily
+// expired key's DEL before the SET that found it), so a reader of the stream applies all of
+// the unit or none of it. A change made outside any unit (the active expiry cycle's DEL) is
+// encoded at once, on its own.
 //
-// Each unit is encoded into RESP once, whatever the number of targets: the AOF and (from
-// step 08) the replication stream are fed the very same bytes, and a replica's offset
+// Each unit is encoded into RESP once, whatever the number of targets, one unit after the
+// other into one buffer, and at the end of the event-loop turn (the server's beforeSleep,
+// just before the AOF is written) flush() hands that buffer to every target: the AOF and
+// (from step 08) the replication stream get the very same bytes, and a replica's offset
 // counts exactly those. Each change says where it goes (PUBLISH will go to replicas only,
 // as in Redis), and targets come and go while the server runs (a replica attaches).
 import { bulks, type RespValue } from '../lib/resp.ts';
@@ -49,24 +51,30 @@ export class Propagation {
   private present = 0;
   private readonly unit: Change[] = [];
   private inUnit = false;
-  /** Encodes every unit; each unit's bytes are a view of its chunk, never written over. */
+  /**
+   * The units of this turn that go to every target, encoded one after the other: flush()
+   * takes them out as one view, never written over.
+   */
   private readonly encoder = new ReplyWriter(2);
 
   /** A target joins: it gets the changes for `mask` from now on, after a SELECT. */
   addTarget(target: PropagationTarget, mask: TargetMask): void {
+    this.flush(); // what waits was made before it joined
     this.targets.push({ target, mask, selected: false });
     this.present |= mask;
   }
 
+  /** A target leaves, with what waits for it (the AOF switched off writes it first). */
   removeTarget(target: PropagationTarget): void {
+    this.flush();
     const at = this.targets.findIndex((t) => t.target === target);
     if (at >= 0) this.targets.splice(at, 1);
     this.present = this.targets.reduce((kinds, t) => kinds | t.mask, 0);
   }
 
   /**
-   * A change, for the targets `targets` names: it goes out when the running unit ends, or
-   * now if none is running.
+   * A change, for the targets `targets` names: it is encoded when the running unit ends,
+   * or now if none is running.
    */
   propagate(args: readonly string[], targets: TargetMask = TARGETS.ALL): void {
     if (this.inUnit) this.unit.push({ args, targets });
@@ -78,7 +86,7 @@ export class Propagation {
     this.inUnit = true;
   }
 
-  /** The command ended: its changes go to their targets, as one transaction if several. */
+  /** The command ended: its changes are encoded, as one transaction if several. */
   endUnit(): void {
     this.inUnit = false;
     if (this.unit.length === 0) return;
@@ -86,43 +94,64 @@ export class Propagation {
     this.unit.length = 0;
   }
 
-  /**
-   * A unit's changes, to their targets. A change for a kind of target there is none of is
-   * dropped first (Redis's shouldPropagate): it must not turn a lone change into a
-   * transaction for the others. One change (most units) is encoded once: the same Buffer
-   * for every target it is for.
-   */
-  private send(unit: readonly Change[]): void {
-    if (this.present === 0) return;
-    const changes = unit.every((c) => (c.targets & this.present) !== 0) ? unit : unit.filter((c) => (c.targets & this.present) !== 0);
-    if (changes.length === 0) return;
-    if (changes.length > 1) return this.sendTransaction(changes);
-    const { args, targets } = changes[0]!;
-    this.encoder.write(bulks(args as string[]));
-    const bytes = this.encoder.take()!;
-    for (const registered of this.targets) if ((registered.mask & targets) !== 0) this.feed(registered, bytes);
+  /** Bytes encoded this turn and not handed out yet: the cron asks for a beforeSleep then. */
+  get pendingBytes(): number {
+    return this.encoder.length;
+  }
+
+  /** The end of the turn: everything encoded since the last flush, to every target at once. */
+  flush(): void {
+    const bytes = this.encoder.take();
+    if (bytes === null) return;
+    for (const registered of this.targets) this.feed(registered, bytes);
   }
 
   /**
-   * Several changes: encoded once, MULTI ... EXEC around them, into one buffer. A target
-   * that takes every change gets the whole buffer (the same Buffer as the others); one that
-   * takes only some gets the wrapper around its own commands, as views of the same bytes.
-   * Like Redis 7.0's propagatePendingCommands, the wrapper goes to every target.
+   * A unit's changes. A change for a kind of target there is none of is dropped first
+   * (Redis's shouldPropagate): it must not turn a lone change into a transaction for the
+   * others. A unit whose every change is for every target (the common case) joins the
+   * turn's buffer; any other is handed out on its own, in order.
    */
-  private sendTransaction(changes: readonly Change[]): void {
+  private send(unit: readonly Change[]): void {
+    const present = this.present;
+    if (present === 0) return;
+    const changes = unit.every((c) => (c.targets & present) !== 0) ? unit : unit.filter((c) => (c.targets & present) !== 0);
+    if (changes.length === 0) return;
+    if (changes.every((c) => (c.targets & present) === present)) this.encode(changes);
+    else this.sendApart(changes);
+  }
+
+  /** The unit into the turn's buffer: MULTI ... EXEC around it when it has several changes. */
+  private encode(changes: readonly Change[]): void {
+    const wrapped = changes.length > 1;
+    if (wrapped) this.encoder.write(MULTI);
+    for (const { args } of changes) this.encoder.write(bulks(args as string[]));
+    if (wrapped) this.encoder.write(EXEC);
+  }
+
+  /**
+   * A unit some target takes only part of (a transaction that also PUBLISHed, with replicas
+   * and the AOF): after what waits, encoded once, and each target gets its own commands, and
+   * the MULTI ... EXEC around them, as views of the same bytes. Like Redis 7.0's
+   * propagatePendingCommands, the wrapper goes to every target.
+   */
+  private sendApart(changes: readonly Change[]): void {
+    this.flush();
     const starts: number[] = []; // where each command, then EXEC, begins in the unit's bytes
-    this.encoder.write(MULTI);
+    const wrapped = changes.length > 1;
+    if (wrapped) this.encoder.write(MULTI);
     for (const { args } of changes) {
       starts.push(this.encoder.length);
       this.encoder.write(bulks(args as string[]));
     }
     starts.push(this.encoder.length);
-    this.encoder.write(EXEC);
+    if (wrapped) this.encoder.write(EXEC);
     const bytes = this.encoder.take()!;
     for (const registered of this.targets) {
       const mine = changes.map((change) => (change.targets & registered.mask) !== 0);
       if (mine.every(Boolean)) this.feed(registered, bytes);
-      else this.feedPart(registered, bytes, starts, mine);
+      else if (wrapped) this.feedPart(registered, bytes, starts, mine);
+      // A lone change that is not for this target: nothing for it.
     }
   }
 

@@ -2,9 +2,9 @@
 // dataset is appended to a file in the RESP a client sends; on start the file is replayed
 // (aof-load.ts).
 //
-// AofWriter is a propagation target (propagate.ts): the encoded commands collect in memory
-// as they are propagated, and once per event-loop turn, in the server's beforeSleep, flush()
-// writes all of them with one write call and applies the fsync policy. Only then do the turn's replies
+// AofWriter is a propagation target (propagate.ts): once per event-loop turn, in the server's
+// beforeSleep, propagation hands it the turn's commands, encoded, and flush() writes them
+// with one write call and applies the fsync policy. Only then do the turn's replies
 // leave (lib/networking.ts): write-before-reply, and one write (one fdatasync under
 // `always`) for every client served in the turn: group commit. The writer has no timer of
 // its own: the server's cron asks for a beforeSleep when a write must be retried or an
@@ -177,17 +177,14 @@ export class AofWriter implements PropagationTarget {
     fs.closeSync(this.fd);
   }
 
-  /**
-   * The batch fed since the last flush, as one buffer, or null; the batch is then empty.
-   * Speed: propagation encodes unit after unit into one chunk of memory, so a turn's units
-   * usually lie side by side in it: one view of them all then leaves, with no copy.
-   */
+  /** The batch fed since the last flush, as one buffer, or null; the batch is then empty. */
   private takePending(): Buffer | null {
     const { pending, pendingBytes } = this;
     if (pending.length === 0) return null;
     this.pending = [];
     this.pendingBytes = 0;
-    return pending.length === 1 ? pending[0]! : (sideBySide(pending) ?? Buffer.concat(pending, pendingBytes));
+    // Usually one piece: propagation hands over a turn's changes at once.
+    return pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
   }
 
   /** Loops over short writes; stops at the first error, reporting how far it got. */
@@ -281,18 +278,6 @@ export class AofWriter implements PropagationTarget {
       });
     });
   }
-}
-
-/** One view of `pieces` when each starts where the one before ends, in the same memory; else null. */
-function sideBySide(pieces: readonly Buffer[]): Buffer | null {
-  const first = pieces[0]!;
-  let end = first.byteOffset + first.length;
-  for (let i = 1; i < pieces.length; i++) {
-    const piece = pieces[i]!;
-    if (piece.buffer !== first.buffer || piece.byteOffset !== end) return null;
-    end += piece.length;
-  }
-  return Buffer.from(first.buffer, first.byteOffset, end - first.byteOffset);
 }
 
 /** "ENOSPC: no space left on device, write" -> "No space left on device", as strerror says it. */
