@@ -9,7 +9,8 @@ import { randomBytes } from 'node:crypto';
 import type net from 'node:net';
 import { COMMON_FLAGS, flagDefaults, isMain, runFromCommandLine, type FlagValues } from '../lib/cli.ts';
 import { createLogger, type Logger, type LogSink } from '../lib/log.ts';
-import { Connection, Networking } from '../lib/networking.ts';
+import { Connection } from '../lib/connection.ts';
+import { Networking } from '../lib/networking.ts';
 import { COMMANDS, FAMILIES, processCommand } from './commands.ts';
 
 export type Options = FlagValues<typeof COMMON_FLAGS> & { logSink?: LogSink };

@@ -11,7 +11,8 @@ import type net from 'node:net';
 import { COMMON_FLAGS, flagDefaults, isMain, runFromCommandLine, type FlagValues } from '../lib/cli.ts';
 import { systemClock, type Cancel, type Clock } from '../lib/clock.ts'; // 04
 import { createLogger, type Logger, type LogSink } from '../lib/log.ts';
-import { Connection, Networking } from '../lib/networking.ts';
+import { Connection } from '../lib/connection.ts';
+import { Networking } from '../lib/networking.ts';
 import { COMMANDS, FAMILIES, processCommand } from './commands.ts';
 import { ACTIVE_EXPIRE, Keyspace } from './keyspace.ts'; // 04
 

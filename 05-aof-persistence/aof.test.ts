@@ -10,6 +10,7 @@ import { OK, array, error, type RespValue } from '../lib/resp.ts';
 import { encodeCommand } from '../lib/resp-reply.ts';
 import { AofLoadError, loadAof } from './aof-load.ts';
 import { AofWriter, nodeFileIo, type FileIo } from './aof.ts';
+import { Propagation, TARGETS } from './propagate.ts';
 
 const cmd = (...args: string[]) => encodeCommand(args).toString('latin1');
 const SELECT0 = cmd('SELECT', '0');
@@ -58,33 +59,41 @@ function recordingIo() {
   return io;
 }
 
+/** A writer fed as the server feeds it: through propagation, which encodes and SELECTs. */
 function openWriter(fsync: 'always' | 'everysec' | 'no', io: FileIo, clock = new FakeClock()) {
   const fatal: string[] = [];
   const path = join(dir, 'appendonly.aof');
   const writer = new AofWriter({ path, fsync, clock, log, io, onFatal: (m) => fatal.push(m) });
-  return { writer, path, clock, fatal, contents: () => fs.readFileSync(path, 'latin1') };
+  const propagation = new Propagation();
+  propagation.addTarget(writer, TARGETS.AOF);
+  // Each command on its own, handed to the writer at once (the server does it once per turn).
+  const feed = (args: string[]) => {
+    propagation.propagate(args);
+    propagation.flush();
+  };
+  return { writer, feed, path, clock, fatal, contents: () => fs.readFileSync(path, 'latin1') };
 }
 
 describe('AofWriter', () => {
   it('starts with SELECT 0 and writes a whole batch with one write call', async () => {
     const io = recordingIo();
-    const { writer, contents } = openWriter('no', io);
-    writer.feed(['SET', 'k', 'v']);
-    writer.feed(['INCR', 'n']);
+    const { writer, feed, contents } = openWriter('no', io);
+    feed(['SET', 'k', 'v']);
+    feed(['INCR', 'n']);
     expect(contents()).toBe('');
     expect(writer.flush()).toBe(true);
     expect(io.calls).toEqual([`write ${SELECT0.length + cmd('SET', 'k', 'v').length + cmd('INCR', 'n').length}`]);
     expect(contents()).toBe(SELECT0 + cmd('SET', 'k', 'v') + cmd('INCR', 'n'));
-    writer.feed(['DEL', 'k']);
+    feed(['DEL', 'k']);
     writer.flush();
     expect(contents()).toBe(SELECT0 + cmd('SET', 'k', 'v') + cmd('INCR', 'n') + cmd('DEL', 'k'));
     await writer.close();
   });
 
   it('keeps binary arguments byte for byte', async () => {
-    const { writer, contents } = openWriter('no', recordingIo());
+    const { writer, feed, contents } = openWriter('no', recordingIo());
     const value = '\x00\r\n\xff';
-    writer.feed(['SET', 'k\r\n', value]);
+    feed(['SET', 'k\r\n', value]);
     writer.flush();
     expect(contents()).toBe(SELECT0 + `*3\r\n$3\r\nSET\r\n$3\r\nk\r\n\r\n$4\r\n${value}\r\n`);
     await writer.close();
@@ -92,11 +101,11 @@ describe('AofWriter', () => {
 
   it('appendfsync always: fdatasync after every batch write, before flush() returns', async () => {
     const io = recordingIo();
-    const { writer } = openWriter('always', io);
-    writer.feed(['SET', 'a', '1']);
+    const { writer, feed } = openWriter('always', io);
+    feed(['SET', 'a', '1']);
     writer.flush();
-    writer.feed(['SET', 'b', '2']);
-    writer.feed(['SET', 'c', '3']);
+    feed(['SET', 'b', '2']);
+    feed(['SET', 'c', '3']);
     writer.flush();
     expect(io.calls.map((c) => c.split(' ')[0])).toEqual(['write', 'fdatasync', 'write', 'fdatasync']);
     expect(writer.flush()).toBe(true); // nothing new: no write, no fsync
@@ -106,8 +115,8 @@ describe('AofWriter', () => {
 
   it('appendfsync everysec: no fsync at the flush; one in the background once a second passes', async () => {
     const io = recordingIo();
-    const { writer, clock } = openWriter('everysec', io);
-    writer.feed(['SET', 'a', '1']);
+    const { writer, feed, clock } = openWriter('everysec', io);
+    feed(['SET', 'a', '1']);
     writer.flush();
     expect(io.calls).toEqual([expect.stringMatching(/^write/)]);
     clock.advance(999);
@@ -130,9 +139,9 @@ describe('AofWriter', () => {
 
   it('appendfsync everysec measures the second on the monotonic clock, not the wall clock', async () => {
     const io = recordingIo();
-    const { writer, clock } = openWriter('everysec', io);
+    const { writer, feed, clock } = openWriter('everysec', io);
     clock.setWallClock(Date.UTC(2040, 0, 1)); // NTP steps the wall clock ten years ahead
-    writer.feed(['SET', 'a', '1']);
+    feed(['SET', 'a', '1']);
     writer.flush();
     expect(writer.needsFlush).toBe(false);
     writer.flush();
@@ -142,8 +151,8 @@ describe('AofWriter', () => {
 
   it('appendfsync no: never fsyncs while running (the OS decides), only at close', async () => {
     const io = recordingIo();
-    const { writer, clock } = openWriter('no', io);
-    writer.feed(['SET', 'a', '1']);
+    const { writer, feed, clock } = openWriter('no', io);
+    feed(['SET', 'a', '1']);
     writer.flush();
     clock.advance(10_000);
     expect(writer.needsFlush).toBe(false);
@@ -154,8 +163,8 @@ describe('AofWriter', () => {
   });
 
   it('writes nothing by itself: what is fed waits for flush(), and says it needs one', async () => {
-    const { writer, contents } = openWriter('no', recordingIo());
-    writer.feed(['DEL', 'expired']); // as the active expiry cycle does
+    const { writer, feed, contents } = openWriter('no', recordingIo());
+    feed(['DEL', 'expired']); // as the active expiry cycle does
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(contents()).toBe('');
     expect(writer.needsFlush).toBe(true);
@@ -167,9 +176,9 @@ describe('AofWriter', () => {
 
   it('on a write error: reports it, keeps the bytes, asks to be flushed again, and recovers', async () => {
     const io = recordingIo();
-    const { writer, contents, fatal } = openWriter('everysec', io);
+    const { writer, feed, contents, fatal } = openWriter('everysec', io);
     io.failWrites = 'error';
-    writer.feed(['SET', 'a', '1']);
+    feed(['SET', 'a', '1']);
     expect(writer.flush()).toBe(true); // everysec survives: the batch is in memory and in the buffer
     expect(writer.diskError).toBe('No space left on device');
     expect(lines).toContainEqual(expect.stringMatching(/# Error writing to the AOF file: No space left on device$/));
@@ -188,9 +197,9 @@ describe('AofWriter', () => {
 
   it('everysec: a failed background fsync refuses writes until a later one succeeds', async () => {
     const io = recordingIo();
-    const { writer, clock } = openWriter('everysec', io);
+    const { writer, feed, clock } = openWriter('everysec', io);
     io.failFsync = true;
-    writer.feed(['SET', 'a', '1']);
+    feed(['SET', 'a', '1']);
     writer.flush();
     clock.advance(1000);
     writer.flush();
@@ -198,7 +207,7 @@ describe('AofWriter', () => {
     expect(writer.diskError).toBe('I/o error');
     expect(lines.at(-1)).toMatch(/# Fail to fsync the AOF file: I\/o error$/);
     io.failFsync = false;
-    writer.feed(['SET', 'b', '2']); // what a replica or the expiry cycle may still append
+    feed(['SET', 'b', '2']); // what a replica or the expiry cycle may still append
     writer.flush();
     clock.advance(1000);
     writer.flush();
@@ -209,12 +218,12 @@ describe('AofWriter', () => {
 
   it('cuts a short write off the file, so the next start does not see half a command', async () => {
     const io = recordingIo();
-    const { writer, contents } = openWriter('no', io);
-    writer.feed(['SET', 'a', '1']);
+    const { writer, feed, contents } = openWriter('no', io);
+    feed(['SET', 'a', '1']);
     writer.flush();
     const before = contents();
     io.failWrites = 'short';
-    writer.feed(['SET', 'b', '2']);
+    feed(['SET', 'b', '2']);
     writer.flush();
     expect(io.calls).toContain(`ftruncate ${before.length}`);
     expect(contents()).toBe(before);
@@ -227,13 +236,13 @@ describe('AofWriter', () => {
 
   it('appendfsync always cannot keep its promise after a failed write: it asks to stop, and confirms nothing more', async () => {
     const io = recordingIo();
-    const { writer, fatal } = openWriter('always', io);
+    const { writer, feed, fatal } = openWriter('always', io);
     io.failWrites = 'error';
-    writer.feed(['SET', 'a', '1']);
+    feed(['SET', 'a', '1']);
     expect(writer.flush()).toBe(false);
     expect(fatal).toEqual(["Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting..."]);
     io.failWrites = null; // the disk is back, but the promise stays broken
-    writer.feed(['SET', 'b', '2']);
+    feed(['SET', 'b', '2']);
     expect(writer.flush()).toBe(false);
     expect(fatal).toHaveLength(1);
     await writer.close();
@@ -241,9 +250,9 @@ describe('AofWriter', () => {
 
   it('appendfsync always cannot keep its promise after a failed fsync either', async () => {
     const io = recordingIo();
-    const { writer, fatal } = openWriter('always', io);
+    const { writer, feed, fatal } = openWriter('always', io);
     io.failFsync = true;
-    writer.feed(['SET', 'b', '2']);
+    feed(['SET', 'b', '2']);
     expect(writer.flush()).toBe(false);
     expect(fatal).toEqual(["Can't persist AOF for fsync error when the AOF fsync policy is 'always': I/o error. Exiting..."]);
     io.failFsync = false;

@@ -11,8 +11,7 @@
 //
 // Keys and values are latin1 strings, as in step 03: one char per byte, binary-safe.
 import type { Clock } from '../lib/clock.ts';
-import type { RdbEntry } from '../lib/rdb.ts'; // 06
-import { FrozenView } from './frozen-view.ts';
+import { DELETED, FrozenView } from './frozen-view.ts'; // 06
 
 /** The active expiry cycle's tuning, after Redis's ACTIVE_EXPIRE_CYCLE_* constants. */
 export const ACTIVE_EXPIRE = {
@@ -53,15 +52,19 @@ interface Expiry {
 }
 
 export class Keyspace {
-  // 06: not readonly: FLUSHALL during a save hands the old tables to the save (frozen-view.ts).
-  private values = new Map<string, string>();
+  // 06: not readonly: FLUSHALL during a save hands the old tables to the views; and while a
+  // view is live, a deleted key keeps its place in the table as DELETED (frozen-view.ts).
+  private values = new Map<string, string | typeof DELETED>();
   private expires = new Map<string, Expiry>();
   /** Every key that has a deadline, in no order: random sampling is an index away. */
   private keysWithDeadline: string[] = []; // 06
   private readonly random: () => number;
   private readonly events: KeyspaceOptions;
   private isLoading = false; // 05
-  private saving: FrozenView | null = null; // 06: the snapshot being written, if any
+  private readonly views: FrozenView[] = []; // 06: the live views (a BGSAVE; from 08 a full sync)
+  /** 06: the keys deleted while a view was live, and how many of them are still DELETED. */
+  private deletedWhileViewed: string[] = [];
+  private tombstones = 0;
 
   /** Keys deleted because their deadline passed (INFO's expired_keys). */
   expiredKeys = 0;
@@ -103,17 +106,18 @@ export class Keyspace {
 
   /** How many keys are stored, including expired ones no access or cycle has removed yet. */
   get size(): number {
-    return this.values.size;
+    return this.values.size - this.tombstones; // 06: a DELETED place is not a key
   }
 
   get(key: string): string | undefined {
     this.expireIfDue(key);
-    return this.values.get(key);
+    const value = this.values.get(key);
+    return value === DELETED ? undefined : value; // 06
   }
 
   has(key: string): boolean {
     this.expireIfDue(key);
-    return this.values.has(key);
+    return this.isStored(key); // 06
   }
 
   /**
@@ -123,7 +127,7 @@ export class Keyspace {
   set(key: string, value: string): this {
     this.expireIfDue(key);
     this.beforeChange(key); // 06
-    this.values.set(key, value);
+    this.store(key, value); // 06
     this.dropDeadline(key);
     this.changed(key); // 05
     return this;
@@ -132,7 +136,7 @@ export class Keyspace {
   /** Changes a live key's value but keeps its deadline, as APPEND and INCR do. */
   update(key: string, value: string): this {
     this.beforeChange(key); // 06
-    this.values.set(key, value);
+    this.store(key, value); // 06
     this.changed(key); // 05
     return this;
   }
@@ -142,7 +146,7 @@ export class Keyspace {
     if (this.expireIfDue(key)) return false;
     this.beforeChange(key); // 06
     this.dropDeadline(key);
-    if (!this.values.delete(key)) return false;
+    if (!this.remove(key)) return false; // 06
     this.changed(key); // 05
     return true;
   }
@@ -150,17 +154,20 @@ export class Keyspace {
   /** The live keys. Expired ones are skipped but left for the cycle, as Redis 7.0's KEYS does. */
   *keys(): IterableIterator<string> {
     const now = this.clock.now();
-    for (const key of this.values.keys()) if (!this.isExpiredAt(key, now)) yield key;
+    for (const [key, value] of this.values) if (value !== DELETED && !this.isExpiredAt(key, now)) yield key; // 06
   }
 
   clear(): void {
     this.events.onFlush?.(); // 05: before the keys go, so watchers can tell which existed
     this.dirty++; // 05
-    // 06: new tables rather than emptied ones: a save in progress keeps reading the old.
-    this.saving?.detach();
+    // 06: new tables rather than emptied ones: the live views keep reading the old.
+    for (const view of this.views) view.detach();
+    this.views.length = 0; // 06
     this.values = new Map();
     this.expires = new Map();
     this.keysWithDeadline = [];
+    this.deletedWhileViewed = []; // 06
+    this.tombstones = 0; // 06
     this.averageTtl = 0;
   }
 
@@ -207,33 +214,55 @@ export class Keyspace {
 
   /** 05: is the key stored, even past its deadline (Redis's dictFind on the main dict)? */
   isStored(key: string): boolean {
-    return this.values.has(key);
+    const value = this.values.get(key);
+    return value !== undefined && value !== DELETED; // 06
   }
 
   /**
    * 06: a point-in-time view for a snapshot, as fork gives Redis's child (frozen-view.ts).
-   * Only the list of keys is copied now; a key keeps its old state aside the first time it
-   * changes before release() ends the view.
+   * Nothing is copied: the view walks the live table, and a key keeps its state as of the
+   * view the first time it changes, until release() ends the view. Several can be live.
    */
   freeze(): { view: FrozenView; release: () => void } {
-    const values = this.values;
-    const expires = this.expires;
-    const view = new FrozenView(Array.from(values.keys()), expires.size, (key) => this.entryIn(values, expires, key));
-    this.saving = view;
+    const view = new FrozenView(this.values, this.expires, this.size, this.expires.size);
+    this.views.push(view);
     const release = () => {
-      if (this.saving === view) this.saving = null;
+      const at = this.views.indexOf(view);
+      if (at >= 0) this.views.splice(at, 1);
+      if (this.views.length === 0) this.dropTombstones();
     };
     return { view, release };
   }
 
-  /** 06: a key about to change: a save in progress keeps its state as of its start. */
+  /** 06: a key about to change: each live view keeps its state now, if it has none yet. */
   private beforeChange(key: string): void {
-    if (this.saving === null || !this.values.has(key)) return;
-    this.saving.keep(this.entryIn(this.values, this.expires, key));
+    if (this.views.length === 0) return;
+    const value = this.values.get(key);
+    const state = value === undefined || value === DELETED ? null : { key, value, deadline: this.expires.get(key)?.deadline ?? null };
+    for (const view of this.views) view.keep(key, state);
   }
 
-  private entryIn(values: Map<string, string>, expires: Map<string, Expiry>, key: string): RdbEntry {
-    return { key, value: values.get(key)!, deadline: expires.get(key)?.deadline ?? null };
+  /** 06: a value into the table; one that takes a DELETED place takes it back. */
+  private store(key: string, value: string): void {
+    if (this.tombstones > 0 && this.values.get(key) === DELETED) this.tombstones--;
+    this.values.set(key, value);
+  }
+
+  /** 06: a key out of the table; while a view is live, its place stays, as DELETED. */
+  private remove(key: string): boolean {
+    if (this.views.length === 0) return this.values.delete(key);
+    if (!this.isStored(key)) return false;
+    this.values.set(key, DELETED);
+    this.tombstones++;
+    this.deletedWhileViewed.push(key);
+    return true;
+  }
+
+  /** 06: the last view ended: the places deleted keys kept are let go. */
+  private dropTombstones(): void {
+    for (const key of this.deletedWhileViewed) if (this.values.get(key) === DELETED) this.values.delete(key);
+    this.deletedWhileViewed = [];
+    this.tombstones = 0;
   }
 
   /** 05: one change to the dataset: counted, and told to whoever listens. */
@@ -274,7 +303,7 @@ export class Keyspace {
   private expire(key: string): void {
     this.beforeChange(key); // 06
     this.dropDeadline(key); // 05: changed() below signals the change, once
-    this.values.delete(key);
+    this.remove(key); // 06
     this.expiredKeys++;
     this.changed(key); // 05
     this.events.onExpire?.(key);

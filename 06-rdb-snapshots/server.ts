@@ -13,12 +13,13 @@ import { join, resolve } from 'node:path'; // 05
 import { COMMON_FLAGS, PERSISTENCE_FLAGS, SNAPSHOT_FLAGS, flagDefaults, isMain, runFromCommandLine, yesNoFlag, type FlagValues } from '../lib/cli.ts'; // 06
 import { systemClock, type Cancel, type Clock } from '../lib/clock.ts'; // 04
 import { createLogger, type Logger, type LogSink } from '../lib/log.ts';
-import { Connection, Networking } from '../lib/networking.ts';
+import { Connection } from '../lib/connection.ts';
+import { Networking } from '../lib/networking.ts';
 import { loadAof } from './aof-load.ts'; // 05
 import { AofWriter, type FileIo } from './aof.ts';
 import { COMMANDS, FAMILIES, isCommand, processCommand } from './commands.ts';
 import { ACTIVE_EXPIRE, Keyspace } from './keyspace.ts'; // 04
-import { Propagation } from './propagate.ts';
+import { Propagation, TARGETS, type TargetMask } from './propagate.ts';
 import { BGSAVE_SLICE_ENTRIES, Snapshots } from './rdb.ts'; // 06
 import { TransactionState, WatchedKeys, discardTransaction } from './transactions.ts';
 
@@ -91,14 +92,18 @@ export class Server {
     mkdirSync(this.settings.dir, { recursive: true }); // 06: snapshots need it, AOF or not
     this.rdb = new Snapshots(this.db, this.settings, this.clock, log, options.bgsaveSliceEntries ?? BGSAVE_SLICE_ENTRIES);
     this.aof = appendonly ? this.openAof(options) : null;
-    this.propagation = new Propagation(this.aof === null ? [] : [this.aof]);
+    this.propagation = new Propagation();
+    if (this.aof !== null) this.propagation.addTarget(this.aof, TARGETS.AOF);
     this.net = new Networking<Client>({
       // 03: every request goes through the command table.
       processCommand: (client, args) => processCommand(client, args),
       createClient: (id, socket) => new Client(id, socket, this),
-      // 05: the AOF is written before any of the turn's replies leave; if it cannot keep
-      // its promise, none of them ever does.
-      beforeSleep: () => this.aof?.flush() ?? true,
+      // 05: the turn's changes go to their targets, and the AOF is written, before any of
+      // the turn's replies leave; if it cannot keep its promise, none of them ever does.
+      beforeSleep: () => {
+        this.propagation.flush();
+        return this.aof?.flush() ?? true;
+      },
       clientClosed: (client) => discardTransaction(client), // 05: a closed connection unwatches
     }, log);
     this.stopCron = this.clock.every(1000 / ACTIVE_EXPIRE.hz, () => this.cron()); // 04
@@ -121,10 +126,10 @@ export class Server {
     });
   }
 
-  /** 05: a change to the dataset, for every propagation target (Redis's alsoPropagate). */
-  propagate(args: readonly string[]): void {
+  /** 05: a change to the dataset, for the propagation targets it is for (Redis's alsoPropagate). */
+  propagate(args: readonly string[], targets: TargetMask = TARGETS.ALL): void {
     if (this.db.loading) return; // replaying the AOF: its commands are in it already
-    this.propagation.propagate(args);
+    this.propagation.propagate(args, targets);
   }
 
   /**
@@ -168,7 +173,7 @@ export class Server {
     this.rdb.cron(); // 06: a save point reached, or a BGSAVE scheduled
     // 05: the AOF has work no client is waiting for (the cycle's DELs, a write to retry,
     // an everysec fsync that is due): it is done in beforeSleep, the one place that writes.
-    if (this.aof?.needsFlush) this.net.scheduleBeforeSleep();
+    if (this.propagation.pendingBytes > 0 || this.aof?.needsFlush) this.net.scheduleBeforeSleep();
   }
 
   /** How long the server has been up, in milliseconds (INFO's uptime_in_seconds). */
@@ -181,6 +186,7 @@ export class Server {
     this.stopCron(); // 04
     await this.net.close();
     await this.rdb.abandonBackgroundSave(); // 06: the old snapshot is kept
+    this.propagation.flush(); // 05: the last changes, to the AOF
     await this.aof?.close(); // 05: pending bytes written and synced
   }
 }

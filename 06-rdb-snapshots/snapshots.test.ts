@@ -137,7 +137,8 @@ describe.skipIf(TARGET === 'redis')(`${STEP}: snapshots`, () => {
       const writes: string[][] = [];
       for (let i = 0; i < KEYS; i += 37) {
         writes.push(['SET', keyName(i), 'changed'], ['DEL', keyName(i + 1)], ['EXPIRE', keyName(i + 2), '1'], ['APPEND', keyName(i + 3), '+'],
-          ['SET', keyName(i + 4), '7'], ['INCR', keyName(i + 4)], ['GETDEL', keyName(i + 5)], ['SET', `new:${i}`, 'x'], ['PERSIST', keyName(0)]);
+          ['SET', keyName(i + 4), '7'], ['INCR', keyName(i + 4)], ['GETDEL', keyName(i + 5)], ['SET', `new:${i}`, 'x'], ['PERSIST', keyName(0)],
+          ['DEL', keyName(i + 6)], ['SET', keyName(i + 6), 'back again'], ['SET', `gone:${i}`, 'x'], ['DEL', `gone:${i}`]);
       }
       writes.push(['GET', 'expired-already']); // lazily expired: deleted during the save
       for (const args of writes) await call(...args);
@@ -150,6 +151,26 @@ describe.skipIf(TARGET === 'redis')(`${STEP}: snapshots`, () => {
       expect(await call('EXISTS', keyName(1), 'expired-already')).toEqual({ type: 'integer', value: 0 });
       expect(await call('GET', 'new:37')).toEqual({ type: 'bulk', value: 'x' });
       expect(await call('GET', keyName(4))).toEqual({ type: 'bulk', value: '8' });
+      expect(await call('GET', keyName(6))).toEqual({ type: 'bulk', value: 'back again' });
+    });
+
+    it('keys deleted during the save are gone for clients at once, whatever the save still writes', async () => {
+      await start({ bgsaveSliceEntries: 3 });
+      const before = await fill();
+      const done = log.until(/Background saving terminated with success/);
+      await client.expectReply(command('BGSAVE'), '+Background saving started\r\n');
+      await call('DEL', keyName(1500), keyName(1501));
+      await call('SET', 'created', 'x');
+      await call('DEL', 'created');
+      expect(await call('DBSIZE')).toEqual({ type: 'integer', value: KEYS - 1 }); // expired-already is still stored
+      expect(await call('EXISTS', keyName(1500), keyName(1501), 'created')).toEqual({ type: 'integer', value: 0 });
+      const listed = await call('KEYS', 'key:150*');
+      const stillThere = [keyName(150), ...[2, 3, 4, 5, 6, 7, 8, 9].map((d) => keyName(1500 + d))];
+      expect(listed.type === 'array' && listed.items!.map((item) => (item as { value: string }).value).sort()).toEqual(stillThere.sort());
+      await call('SET', keyName(1500), 'back');
+      await done;
+      expect(dumped()).toEqual(before);
+      expect(await call('DBSIZE')).toEqual({ type: 'integer', value: KEYS });
     });
 
     it('while another client runs FLUSHDB and writes again', async () => {
@@ -172,6 +193,11 @@ describe.skipIf(TARGET === 'redis')(`${STEP}: snapshots`, () => {
       const done = log.until(/Background saving terminated with success/);
       await client.expectReply(command('BGSAVE'), '+Background saving started\r\n');
       await client.expectReply(command('MULTI') + command('SET', keyName(1999), 'tx') + command('DEL', keyName(3)) + command('EXEC'), '+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n+OK\r\n:1\r\n');
+      // A key deleted and set again inside one transaction, and one created and deleted.
+      await client.expectReply(
+        command('MULTI') + command('DEL', keyName(4)) + command('SET', keyName(4), 'tx') + command('SET', 'tx-only', 'x') + command('DEL', 'tx-only') + command('EXEC'),
+        '+OK\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n*4\r\n:1\r\n+OK\r\n+OK\r\n:1\r\n',
+      );
       await done;
       expect(dumped()).toEqual(before);
     });

@@ -2,9 +2,9 @@
 // dataset is appended to a file in the RESP a client sends; on start the file is replayed
 // (aof-load.ts).
 //
-// AofWriter is a propagation target (propagate.ts): commands collect in memory as they are
-// propagated, and once per event-loop turn, in the server's beforeSleep, flush() writes all
-// of them with one write call and applies the fsync policy. Only then do the turn's replies
+// AofWriter is a propagation target (propagate.ts): once per event-loop turn, in the server's
+// beforeSleep, propagation hands it the turn's commands, encoded, and flush() writes them
+// with one write call and applies the fsync policy. Only then do the turn's replies
 // leave (lib/networking.ts): write-before-reply, and one write (one fdatasync under
 // `always`) for every client served in the turn: group commit. The writer has no timer of
 // its own: the server's cron asks for a beforeSleep when a write must be retried or an
@@ -16,8 +16,6 @@ import { basename } from 'node:path';
 import type { FsyncPolicy } from '../lib/cli.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
-import { bulks } from '../lib/resp.ts';
-import { ReplyWriter } from '../lib/resp-reply.ts';
 import type { PropagationTarget } from './propagate.ts';
 
 /** The file operations the writer uses; tests hand in a disk that fails on purpose. */
@@ -54,7 +52,7 @@ export interface AofWriterOptions {
 const FSYNC_INTERVAL_MS = 1000;
 
 /**
- * Appends commands to the AOF. Commands collect in memory as they are propagated; flush()
+ * Appends commands to the AOF. Their bytes collect in memory as they are propagated; flush()
  * writes them, and the server calls it before the replies that depend on them leave.
  */
 export class AofWriter implements PropagationTarget {
@@ -68,12 +66,11 @@ export class AofWriter implements PropagationTarget {
   private readonly io: FileIo;
   private readonly onFatal: (message: string) => void;
 
-  /** Commands of the current batch, encoded as RESP; the same encoder replies use. */
-  private readonly pending = new ReplyWriter(2);
+  /** The current batch: RESP as propagation encoded it (SELECT 0 first, as Redis writes it). */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
   /** Bytes a failed write left behind; they go out first on the next attempt. */
   private unwritten: Buffer | null = null;
-  /** Redis writes SELECT before the first command of a run, so the file says which db. */
-  private selectedDb = -1;
   private size: number;
   private syncedSize: number;
   private lastFsyncAt: number; // monotonic ms
@@ -99,14 +96,11 @@ export class AofWriter implements PropagationTarget {
     this.lastFsyncAt = this.clock.monotonic();
   }
 
-  /** Queues one command for the file. It reaches the disk at the next flush(). */
-  feed(args: readonly string[], db = 0): void {
+  /** Queues encoded commands for the file. They reach the disk at the next flush(). */
+  feed(bytes: Buffer): void {
     if (this.closed) return;
-    if (db !== this.selectedDb) {
-      this.pending.write(bulks(['SELECT', String(db)]));
-      this.selectedDb = db;
-    }
-    this.pending.write(bulks(args as string[]));
+    this.pending.push(bytes);
+    this.pendingBytes += bytes.length;
   }
 
   /**
@@ -117,7 +111,7 @@ export class AofWriter implements PropagationTarget {
   flush(): boolean {
     if (this.broken) return false;
     if (this.closed) return true;
-    const fresh = this.pending.take();
+    const fresh = this.takePending();
     const bytes = this.unwritten === null ? fresh : fresh === null ? this.unwritten : Buffer.concat([this.unwritten, fresh]);
     if (bytes === null) {
       if (this.policy === 'everysec') this.fsyncInBackgroundIfDue();
@@ -141,7 +135,7 @@ export class AofWriter implements PropagationTarget {
    * error), or an `everysec` fsync that is due. The server's cron checks it.
    */
   get needsFlush(): boolean {
-    if (this.pending.length > 0 || this.unwritten !== null) return true;
+    if (this.pendingBytes > 0 || this.unwritten !== null) return true;
     return this.policy === 'everysec' && this.fsyncIsDue();
   }
 
@@ -162,7 +156,7 @@ export class AofWriter implements PropagationTarget {
       ['aof_current_size', this.size],
       ['aof_base_size', this.baseSize],
       ['aof_pending_rewrite', 0],
-      ['aof_buffer_length', this.pending.length + (this.unwritten?.length ?? 0)],
+      ['aof_buffer_length', this.pendingBytes + (this.unwritten?.length ?? 0)],
       ['aof_pending_bio_fsync', this.backgroundFsync === null ? 0 : 1],
       ['aof_delayed_fsync', 0],
     ];
@@ -181,6 +175,16 @@ export class AofWriter implements PropagationTarget {
       this.log.warning(`Error syncing the AOF file on shutdown: ${describeSystemError(err)}`);
     }
     fs.closeSync(this.fd);
+  }
+
+  /** The batch fed since the last flush, as one buffer, or null; the batch is then empty. */
+  private takePending(): Buffer | null {
+    const { pending, pendingBytes } = this;
+    if (pending.length === 0) return null;
+    this.pending = [];
+    this.pendingBytes = 0;
+    // Usually one piece: propagation hands over a turn's changes at once.
+    return pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
   }
 
   /** Loops over short writes; stops at the first error, reporting how far it got. */

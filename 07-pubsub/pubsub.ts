@@ -75,13 +75,13 @@ export class PubSub {
     const subscribers = this.byChannel.get(channel);
     if (subscribers !== undefined) {
       const encoded = encodedOnce(push([bulk('message'), bulk(channel), bulk(message)]));
-      for (const subscriber of subscribers) c.server.net.addEncodedReply(subscriber, encoded(subscriber));
+      for (const subscriber of subscribers) c.server.net.sendTo(subscriber, encoded(subscriber));
       receivers += subscribers.size;
     }
     for (const [pattern, clients] of this.byPattern) {
       if (!globMatch(pattern, channel)) continue;
       const encoded = encodedOnce(push([bulk('pmessage'), bulk(pattern), bulk(channel), bulk(message)]));
-      for (const subscriber of clients) c.server.net.addEncodedReply(subscriber, encoded(subscriber));
+      for (const subscriber of clients) c.server.net.sendTo(subscriber, encoded(subscriber));
       receivers += clients.size;
     }
     return receivers;

@@ -6,12 +6,15 @@
 //   of the event loop, so clients keep being served, and the file holds exactly the data of
 //   the moment BGSAVE started. The cron starts a BGSAVE when a save point is reached
 //   (--save "3600 1": an hour after the last save, if at least one key changed).
+// - The slices go to a sink (writeSnapshot): a file here; from step 08 a replica's socket,
+//   which says when it is full, and the slices wait for it.
 // - A file is never written in place: it is written to temp-<pid>.rdb, synced to the disk,
 //   renamed over dump.rdb (atomic), and the directory is synced so the rename survives a
 //   power cut. A crash at any moment leaves the previous snapshot whole.
 // - At start, a key whose deadline passed while the server was down is not loaded.
 import fs from 'node:fs';
 import { join } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Clock } from '../lib/clock.ts';
 import type { SavePoint } from '../lib/cli.ts';
 import type { Logger } from '../lib/log.ts';
@@ -36,6 +39,27 @@ export class RdbLoadError extends Error {}
 
 /** A BGSAVE stopped on purpose (shutdown, FLUSHALL): not a failure. */
 class BackgroundSaveAbandoned extends Error {}
+
+/** Where a snapshot's bytes go, a slice at a time: a file; from step 08, a replica's socket. */
+export interface SnapshotSink {
+  /** Takes one slice; resolves once the sink can take the next (backpressure). */
+  write(slice: Buffer): Promise<void>;
+}
+
+/**
+ * Encodes a frozen view into `sink`, a slice per turn of the event loop: clients are served
+ * between two slices, and a slow sink slows the encoding down, never the clients. `stop`
+ * is asked after each slice; true abandons the snapshot (BackgroundSaveAbandoned).
+ */
+export async function writeSnapshot(encoder: RdbEncoder, sink: SnapshotSink, sliceEntries: number, stop: () => boolean): Promise<void> {
+  for (let slice = encoder.next({ entries: sliceEntries }); slice !== null; slice = encoder.next({ entries: sliceEntries })) {
+    await sink.write(slice);
+    if (stop()) throw new BackgroundSaveAbandoned();
+    // A sink with room takes a slice at once (a socket whose buffer is not full): the loop
+    // gets its turn all the same.
+    await nextTurn();
+  }
+}
 
 /** Everything the server knows about its snapshots (INFO persistence's rdb_* fields). */
 export class Snapshots {
@@ -205,11 +229,7 @@ export class Snapshots {
     const temp = join(this.settings.dir, `temp-bgsave-${process.pid}.rdb`);
     const fd = fs.openSync(temp, 'w'); // now, so the file exists when BGSAVE's reply leaves
     try {
-      for (let slice = encoder.next({ entries: this.sliceEntries }); slice !== null; slice = encoder.next({ entries: this.sliceEntries })) {
-        // Each await gives the event loop a turn: clients are served between two slices.
-        for (let written = 0; written < slice.length; ) written += await writeAsync(fd, slice, written);
-        if (run.aborted) throw new BackgroundSaveAbandoned();
-      }
+      await writeSnapshot(encoder, fileSink(fd), this.sliceEntries, () => run.aborted);
       await fdatasyncAsync(fd);
     } catch (err) {
       fs.closeSync(fd);
@@ -260,6 +280,15 @@ export class Snapshots {
   private unixSeconds(): number {
     return Math.floor(this.clock.now() / 1000);
   }
+}
+
+/** A file as a snapshot's sink: each slice written on libuv's thread pool, off the event loop. */
+function fileSink(fd: number): SnapshotSink {
+  return {
+    async write(slice) {
+      for (let written = 0; written < slice.length; ) written += await writeAsync(fd, slice, written);
+    },
+  };
 }
 
 /** write(2) on libuv's thread pool; resolves with how many bytes went out. */

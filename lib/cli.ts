@@ -3,7 +3,7 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { LOG_LEVELS, type LogLevel } from './log.ts';
-import type { OutputBufferLimit } from './networking.ts';
+import type { OutputBufferLimit } from './connection.ts';
 
 /** One flag: its default, and how to turn the text after it into a value. */
 export interface Flag<T> {

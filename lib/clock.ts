@@ -7,12 +7,13 @@
 //   ("this cycle has run for 25 ms", "fsync once a second") are measured on it, because the
 //   wall clock can be stepped by NTP or an administrator at any moment.
 //
-// Periodic work (the active expiry cycle, a once-a-second fsync) is scheduled through the
-// clock too, so a test can hold a FakeClock and decide exactly when time passes and what
+// Timed work is scheduled through the clock too: periodic work with every() (the active
+// expiry cycle, a once-a-second fsync), and work due once with after() (a timeout, a retry
+// after a pause). A test holds a FakeClock and decides exactly when time passes and what
 // runs, with no sleeps.
 import { performance } from 'node:perf_hooks';
 
-/** Stops a periodic task. */
+/** Stops a scheduled task: a periodic one runs no more, a one-shot one never runs. */
 export type Cancel = () => void;
 
 export interface Clock {
@@ -22,6 +23,8 @@ export interface Clock {
   monotonic(): number;
   /** Runs `task` every `intervalMs` milliseconds until cancelled. */
   every(intervalMs: number, task: () => void): Cancel;
+  /** Runs `task` once, `ms` milliseconds from now, unless cancelled first. */
+  after(ms: number, task: () => void): Cancel;
 }
 
 /** The real clock. Its timers do not keep the process alive on their own. */
@@ -33,18 +36,25 @@ export const systemClock: Clock = {
     timer.unref();
     return () => clearInterval(timer);
   },
+  after(ms, task) {
+    const timer = setTimeout(task, ms);
+    timer.unref();
+    return () => clearTimeout(timer);
+  },
 };
 
 interface FakeTask {
-  intervalMs: number;
+  /** How often it runs; null for a one-shot task, which leaves the schedule once it ran. */
+  intervalMs: number | null;
   dueAt: number; // on the monotonic clock
   task: () => void;
 }
 
 /**
  * A clock for tests: time stands still until advance() moves it, and advance() runs the
- * periodic tasks that fall due on the way, in order. Set `monotonicStepPerRead` to model
- * work that takes time: every monotonic() read then moves both clocks forward by that much.
+ * tasks that fall due on the way, periodic and one-shot alike, in the order of their due
+ * times. Set `monotonicStepPerRead` to model work that takes time: every monotonic() read
+ * then moves both clocks forward by that much.
  */
 export class FakeClock implements Clock {
   private wall: number;
@@ -68,12 +78,15 @@ export class FakeClock implements Clock {
 
   every(intervalMs: number, task: () => void): Cancel {
     if (!(intervalMs > 0)) throw new RangeError(`interval must be positive, got ${intervalMs}`);
-    const entry: FakeTask = { intervalMs, dueAt: this.mono + intervalMs, task };
-    this.tasks.add(entry);
-    return () => this.tasks.delete(entry);
+    return this.schedule({ intervalMs, dueAt: this.mono + intervalMs, task });
   }
 
-  /** How many periodic tasks are scheduled and not cancelled. */
+  after(ms: number, task: () => void): Cancel {
+    // A timer of 0 ms (or less, as setTimeout allows) runs at the next advance(), even advance(0).
+    return this.schedule({ intervalMs: null, dueAt: this.mono + Math.max(0, ms), task });
+  }
+
+  /** How many tasks, periodic or one-shot, are scheduled and not cancelled. */
   get scheduledTasks(): number {
     return this.tasks.size;
   }
@@ -83,7 +96,8 @@ export class FakeClock implements Clock {
     const target = this.mono + ms;
     for (let next = this.nextDue(target); next !== undefined; next = this.nextDue(target)) {
       this.move(Math.max(0, next.dueAt - this.mono));
-      next.dueAt += next.intervalMs;
+      if (next.intervalMs === null) this.tasks.delete(next);
+      else next.dueAt += next.intervalMs;
       next.task();
     }
     // A task that read a stepping monotonic clock may already have carried time past the target.
@@ -95,6 +109,11 @@ export class FakeClock implements Clock {
     this.wall = unixMs;
   }
 
+  private schedule(entry: FakeTask): Cancel {
+    this.tasks.add(entry);
+    return () => this.tasks.delete(entry);
+  }
+
   private move(ms: number): void {
     this.wall += ms;
     this.mono += ms;
@@ -102,6 +121,7 @@ export class FakeClock implements Clock {
 
   private nextDue(limit: number): FakeTask | undefined {
     let earliest: FakeTask | undefined;
+    // Tasks due at the same moment run in the order they were scheduled (the set's order).
     for (const t of this.tasks) if (t.dueAt <= limit && (earliest === undefined || t.dueAt < earliest.dueAt)) earliest = t;
     return earliest;
   }

@@ -3,16 +3,23 @@
 // step runs this one and plugs into it through a few hooks named after Redis's
 // (networking.c, and beforeSleep in server.c):
 //
-//   processCommand(client, args)   one request in, one reply out (the step's command table)
+//   processCommand(client, args)   one request in, its answer out (the step's command table)
 //   beforeSleep()                  once per event-loop turn, before any reply leaves: step 05
 //                                  writes the AOF here, so no reply confirms what the disk
 //                                  does not hold yet
 //   clientClosed(client)           a connection ended: release what it held (WATCHed keys,
 //                                  subscriptions)
 //   createClient(id, socket)       the step's own object for a connection: a subclass of
-//                                  Connection with what its commands keep per client
+//                                  Connection (connection.ts) with what its commands keep
 //   outputBufferLimit(client)      how much unsent output a client may have before it is
 //                                  cut off (step 07: a subscriber that stops reading)
+//   masterBytesApplied(client, b)  step 08, on a replica: the exact bytes of what its master
+//                                  sent and it applied, to count and to hand on
+//
+// A command answers in one of three ways (Answer): a reply now, which is what almost every
+// command does; NO_REPLY, nothing at all (a replica's REPLCONF ACK); or BLOCKED: the answer
+// comes later, through unblock() (WAIT waits for replicas), and the client's next requests
+// wait until it has it. A client of kind 'master' is never answered: its replies are dropped.
 //
 // Replies are never written from inside a read. They collect in the client's ReplyWriter,
 // the client joins the set of clients with pending replies, and at the end of the
@@ -28,96 +35,22 @@
 // ```
 import type net from 'node:net';
 import { systemClock, type Clock } from './clock.ts';
+import { ByteQueue, type ClientKind, type Connection, type OutputBufferLimit } from './connection.ts';
 import { listen, type Listener } from './listen.ts';
 import type { Logger } from './log.ts';
-import type { ProtocolVersion, RespValue } from './resp.ts';
-import { ProtocolError, QueryBufferLimitError, RequestParser } from './resp-request.ts';
-import { ReplyWriter } from './resp-reply.ts';
+import type { RespValue } from './resp.ts';
+import { ProtocolError, QueryBufferLimitError } from './resp-request.ts';
 
-/**
- * One client connection: its socket, its parser, its pending replies, and what it told us.
- * Steps extend it with what their commands keep per client (Redis keeps all of it in one
- * struct client). The socket is null for a client with no connection, such as the one that
- * replays the AOF (Redis's "fake client").
- */
-export class Connection {
-  readonly parser = new RequestParser();
-  /** Replies not yet written. It also holds the protocol version, which HELLO changes. */
-  readonly reply = new ReplyWriter(2);
-  /** "ip:port" of the other end, as CLIENT LIST shows it. */
-  readonly peer: string;
-  name = '';
-  libName = '';
-  libVersion = '';
-  /** Set by QUIT and by protocol errors: the replies so far leave, then the socket closes. */
-  closeAfterReply = false;
-  /**
-   * Replies that were encoded once for many clients (a published message), in order after
-   * what `reply` held when they were queued. Shared, never copied per client.
-   */
-  private outbox: Buffer[] = [];
-  private outboxBytes = 0;
-  /** When the client's output first went over its soft limit (monotonic ms), or -1. */
-  softLimitSince = -1;
-
-  constructor(
-    readonly id: number,
-    readonly socket: net.Socket | null,
-  ) {
-    this.peer = socket === null ? '' : `${socket.remoteAddress}:${socket.remotePort}`;
-  }
-
-  get protocol(): ProtocolVersion {
-    return this.reply.protocol;
-  }
-
-  set protocol(version: ProtocolVersion) {
-    this.reply.protocol = version;
-  }
-
-  /** Queues bytes encoded elsewhere, after every reply queued so far. */
-  queueEncoded(bytes: Buffer): void {
-    const before = this.reply.take();
-    if (before !== null) this.outbox.push(before);
-    this.outbox.push(bytes);
-    this.outboxBytes += (before?.length ?? 0) + bytes.length;
-  }
-
-  /** Output not yet handed to the kernel: queued replies and what the socket still buffers. */
-  get pendingOutputBytes(): number {
-    return this.reply.length + this.outboxBytes + (this.socket?.writableLength ?? 0);
-  }
-
-  /** True when shared encoded replies wait beside the reply writer's bytes. */
-  get hasEncoded(): boolean {
-    return this.outbox.length > 0;
-  }
-
-  /** Everything queued, in order, for one write; the queue is then empty. */
-  takeOutput(): Buffer[] {
-    const out = this.outbox;
-    const tail = this.reply.take();
-    if (tail !== null) out.push(tail);
-    this.outbox = [];
-    this.outboxBytes = 0;
-    return out;
-  }
-}
-
-/**
- * How much output a client may leave unread (Redis's client-output-buffer-limit): past
- * `hardBytes` it is disconnected at once; past `softBytes` for more than `softSeconds`, too.
- * 0 means no limit.
- */
-export interface OutputBufferLimit {
-  hardBytes: number;
-  softBytes: number;
-  softSeconds: number;
-}
+/** The command answers nothing: no reply is written (its bytes, if any, went out another way). */
+export const NO_REPLY: unique symbol = Symbol('no reply');
+/** The command's answer comes later, through Networking.unblock(). */
+export const BLOCKED: unique symbol = Symbol('blocked');
+/** What a command returns to the loop: a reply now, nothing, or later. */
+export type Answer = RespValue | typeof NO_REPLY | typeof BLOCKED;
 
 export interface NetworkingHooks<C extends Connection> {
-  /** Runs one request and returns its reply (Redis's processCommand). */
-  processCommand(client: C, args: string[]): RespValue;
+  /** Runs one request and returns its answer (Redis's processCommand). */
+  processCommand(client: C, args: string[]): Answer;
   /**
    * Once per event-loop turn, before the turn's replies leave (Redis's beforeSleep).
    * Returning false holds every pending reply: what they would confirm is not safe.
@@ -129,6 +62,15 @@ export interface NetworkingHooks<C extends Connection> {
   createClient(id: number, socket: net.Socket): C;
   /** The output limit that applies to this client now, if any (by its class: a subscriber...). */
   outputBufferLimit?(client: C): OutputBufferLimit | null;
+  /**
+   * A client of kind 'master' had a request applied: here are its exact bytes, to count in
+   * the replica's offset and feed to its own replicas (Redis's
+   * replicationFeedStreamFromMasterStream). Inside a transaction nothing is handed on until
+   * EXEC, and then the whole MULTI ... EXEC at once (see insideTransaction).
+   */
+  masterBytesApplied?(client: C, bytes: Buffer): void;
+  /** Is the client inside MULTI? Its applied bytes then wait for the EXEC. */
+  insideTransaction?(client: C): boolean;
 }
 
 /** The clients of one server, and the loop that serves them. */
@@ -156,11 +98,27 @@ export class Networking<C extends Connection> {
   }
 
   /**
-   * Queues a reply already encoded for the client's protocol: a published message is
-   * encoded once per protocol and the same bytes go to every receiver. A client whose
-   * unread output passes its limit is disconnected; the sender and the others never wait.
+   * Makes a socket the server opened itself (with net.connect: a replica's link to its
+   * master) a client of the loop, of the given kind: listed, read, written and closed like
+   * an accepted one. `received` is what was already read from it past a handshake: the
+   * start of the client's requests.
    */
-  addEncodedReply(client: C, bytes: Buffer): void {
+  adopt(socket: net.Socket, kind: ClientKind, received?: Buffer): C {
+    const client = this.register(socket);
+    client.kind = kind;
+    if (kind === 'master') client.masterStream = new ByteQueue();
+    this.log.debug(`Adopted ${client.peer} as a ${kind} client`);
+    if (received !== undefined && received.length > 0) this.readQuery(client, received);
+    return client;
+  }
+
+  /**
+   * Queues bytes encoded once elsewhere: a published message (encoded once per protocol,
+   * the same bytes for every receiver); from step 08 the replication stream, and a
+   * replica's ACK to its master. A client whose unread output passes its limit is
+   * disconnected; the sender and the others never wait.
+   */
+  sendTo(client: C, bytes: Buffer): void {
     if (client.socket === null || client.socket.destroyed) return;
     client.queueEncoded(bytes);
     this.replyAtTurnEnd(client);
@@ -169,6 +127,29 @@ export class Networking<C extends Connection> {
       this.log.warning(`Client id=${client.id} addr=${client.peer} name=${client.name} omem=${omem} closed for overcoming of output buffer limits.`);
       client.socket.destroy();
     }
+  }
+
+  /** A blocked client gets its answer; the requests it sent meanwhile run on a later tick. */
+  unblock(client: C, reply: RespValue): void {
+    if (!client.blocked) return;
+    client.blocked = false;
+    if (client.kind !== 'master') client.reply.write(reply);
+    this.replyAtTurnEnd(client);
+    // Never from inside the caller (another client's command, a timer): on its own tick.
+    setImmediate(() => this.resumeAfterBlock(client));
+  }
+
+  /**
+   * Output queued for the client stays queued until releaseOutput(): while a replica's
+   * snapshot is written straight to its socket, the stream that follows waits behind it.
+   */
+  holdOutput(client: C): void {
+    client.outputHeld = true;
+  }
+
+  releaseOutput(client: C): void {
+    client.outputHeld = false;
+    this.replyAtTurnEnd(client);
   }
 
   /**
@@ -192,16 +173,20 @@ export class Networking<C extends Connection> {
   }
 
   private accept(socket: net.Socket): void {
-    const id = this.nextClientId++;
-    const client = this.hooks.createClient(id, socket);
-    this.clients.add(client);
     this.connectionsReceived++;
+    const client = this.register(socket);
     this.log.debug(`Accepted ${client.peer}`);
+  }
+
+  private register(socket: net.Socket): C {
+    const client = this.hooks.createClient(this.nextClientId++, socket);
+    this.clients.add(client);
     socket.on('data', (chunk: Buffer) => this.readQuery(client, chunk));
     // The client closed its sending side: answer what it sent, then close ours.
     socket.on('end', () => socket.end());
     socket.on('error', (err) => this.log.debug(`Client ${client.peer} error: ${err.message}`));
     socket.on('close', () => this.freeClient(client));
+    return client;
   }
 
   /**
@@ -211,11 +196,30 @@ export class Networking<C extends Connection> {
   private readQuery(client: C, chunk: Buffer): void {
     if (client.closeAfterReply) return;
     client.parser.feed(chunk);
+    client.masterStream?.push(chunk);
+    if (client.blocked) {
+      this.updateReading(client); // it waits with what it sent; the socket holds the rest
+      return;
+    }
+    this.processInputBuffer(client);
+    this.replyAtTurnEnd(client);
+  }
+
+  /** Runs the client's complete requests, until none is left or one blocks (Redis's processInputBuffer). */
+  private processInputBuffer(client: C): void {
     try {
       for (let request = client.parser.next(); request !== null; request = client.parser.next()) {
-        client.reply.write(this.hooks.processCommand(client, request));
+        const answer = this.hooks.processCommand(client, request);
         this.commandsProcessed++;
-        if (client.closeAfterReply) break;
+        if (client.masterStream !== null) this.handOnMasterBytes(client);
+        if (typeof answer !== 'symbol') {
+          if (client.kind !== 'master') client.reply.write(answer);
+        } else if (answer === BLOCKED) {
+          client.blocked = true;
+          this.updateReading(client);
+          return;
+        }
+        if (client.closeAfterReply) return;
       }
     } catch (err) {
       if (err instanceof ProtocolError) {
@@ -224,17 +228,30 @@ export class Networking<C extends Connection> {
         // The offending byte may be a CR or LF: an error reply is one line, as in Redis.
         const message = err.message.replace(/[\r\n]/g, ' ');
         this.log.verbose(`Client ${client.id}: ${message}`);
-        client.reply.error(`ERR ${message}`);
+        if (client.kind !== 'master') client.reply.error(`ERR ${message}`);
         client.closeAfterReply = true;
       } else if (err instanceof QueryBufferLimitError) {
         this.log.warning(`Closing client ${client.id} that reached max query buffer length`);
         client.socket?.destroy();
-        return;
       } else {
         throw err;
       }
     }
+  }
+
+  /** The bytes of the request just applied, from the master's stream, unless a transaction is open. */
+  private handOnMasterBytes(client: C): void {
+    if (this.hooks.insideTransaction?.(client) === true) return;
+    const stream = client.masterStream!;
+    const applied = client.parser.consumed - stream.taken;
+    if (applied > 0) this.hooks.masterBytesApplied?.(client, stream.take(applied));
+  }
+
+  private resumeAfterBlock(client: C): void {
+    if (!this.clients.has(client) || client.blocked) return;
+    this.processInputBuffer(client);
     this.replyAtTurnEnd(client);
+    this.updateReading(client);
   }
 
   private replyAtTurnEnd(client: C): void {
@@ -251,7 +268,7 @@ export class Networking<C extends Connection> {
 
   private writeToClient(client: C): void {
     const { socket } = client;
-    if (socket === null || socket.destroyed) return;
+    if (socket === null || socket.destroyed || client.outputHeld) return;
     let flowing = true;
     if (!client.hasEncoded) {
       // The common case: this turn's replies, in one buffer.
@@ -263,11 +280,24 @@ export class Networking<C extends Connection> {
       socket.uncork();
     }
     // Backpressure: when the client does not read its replies, stop reading its requests.
-    if (!flowing && !socket.isPaused()) {
-      socket.pause();
-      socket.once('drain', () => socket.resume());
+    if (!flowing && !client.waitingForDrain) {
+      client.waitingForDrain = true;
+      this.updateReading(client);
+      socket.once('drain', () => {
+        client.waitingForDrain = false;
+        this.updateReading(client);
+      });
     }
     if (client.closeAfterReply) socket.end(() => socket.destroy());
+  }
+
+  /** The socket is read only while its client can take requests: not blocked, not backed up. */
+  private updateReading(client: C): void {
+    const { socket } = client;
+    if (socket === null || socket.destroyed) return;
+    const read = !client.blocked && !client.waitingForDrain;
+    if (read && socket.isPaused()) socket.resume();
+    else if (!read && !socket.isPaused()) socket.pause();
   }
 
   /** Redis's checkClientOutputBufferLimits: the hard limit at once, the soft one in time. */

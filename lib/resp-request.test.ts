@@ -115,6 +115,26 @@ describe('RequestParser', () => {
     );
   });
 
+  it('counts the bytes up to the end of each request it returns, empty requests included', () => {
+    fc.assert(
+      fc.property(requestStream, fc.array(fc.nat(), { maxLength: 10 }), (stream, cuts) => {
+        const ends: number[] = [];
+        let offset = 0;
+        for (const request of stream) {
+          offset += request.bytes.length;
+          if (request.args !== null) ends.push(offset);
+        }
+        const parser = new RequestParser();
+        const seen: number[] = [];
+        for (const chunk of splitAt(bytesOf(stream.map((r) => r.bytes).join('')), cuts)) {
+          parser.feed(chunk);
+          while (parser.next() !== null) seen.push(parser.consumed);
+        }
+        expect(seen).toEqual(ends);
+      }),
+    );
+  });
+
   it('never throws anything but a protocol error on random bytes', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 300 }), fc.array(fc.nat(), { maxLength: 10 }), (bytes, cuts) => {

@@ -82,6 +82,7 @@ export class RequestParser {
   private pos = 0;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  private fedBytes = 0;
 
   // State of a multibulk request in progress.
   private argsLeft = 0; // arguments still to read; 0 when between requests
@@ -90,6 +91,7 @@ export class RequestParser {
   private requestBytes = 0;
 
   feed(chunk: Buffer): void {
+    this.fedBytes += chunk.length;
     // Speed: with nothing left over, the chunk itself becomes the buffer: no copy.
     if (this.pos >= this.buf.length && this.pending.length === 0 && this.resume === null) {
       this.buf = chunk;
@@ -103,6 +105,17 @@ export class RequestParser {
   /** Bytes fed but not yet consumed by a complete request. */
   get bufferedBytes(): number {
     return this.buf.length - this.pos + this.pendingBytes + (this.resume?.length ?? 0);
+  }
+
+  /**
+   * Where the last request next() returned ends in the stream, in bytes from the first byte
+   * fed (empty requests before it included). A replica counts its master's stream this way:
+   * its offset is the bytes it applied. Read right after next() returned a request; while a
+   * request is half-read it also counts the arguments read so far. Computed from two
+   * counters, so parsing pays nothing for it.
+   */
+  get consumed(): number {
+    return this.fedBytes - this.bufferedBytes;
   }
 
   /** The next complete request, or null until more bytes arrive. Throws ProtocolError. */

@@ -151,7 +151,7 @@ function shortestLoop(graph: Map<string, string[]>, start: string, within: Set<s
 /**
  * The lib/ modules a step imports, type-only imports included (the learner reads those
  * too), each with the first of the step's files that imports it. Not what lib/ imports in
- * turn: lib/cli.ts names a type of lib/networking.ts, and step 01 does not use the loop.
+ * turn: lib/cli.ts names a type of lib/connection.ts, and step 01 does not use the loop.
  */
 export function libImportsOf(root: string, step: string): Map<string, string> {
   const used = new Map<string, string>();

@@ -3,6 +3,7 @@
 // real-redis.ts adds the vitest side (describeWithRedis).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, waitForPort } from './ports.ts';
@@ -51,6 +52,7 @@ export async function startRealRedis(args: string[] = [], dir?: string, fixedPor
       if (attempt < 3 && fixedPort === undefined && /Address already in use/.test(output)) continue;
       throw new Error(`redis-server did not start: ${output}`);
     }
+    await untilLoaded(port);
     return {
       port,
       process: child,
@@ -63,5 +65,27 @@ export async function startRealRedis(args: string[] = [], dir?: string, fixedPor
         if (dir === undefined) rmSync(workDir, { recursive: true, force: true });
       },
     };
+  }
+}
+
+/**
+ * Redis accepts connections while it still loads its files, and answers -LOADING to every
+ * command until it is done: a slow machine makes that window long enough for a test to hit.
+ * Asks PING until the answer is +PONG.
+ */
+async function untilLoaded(port: number, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const reply = await new Promise<string>((resolve) => {
+      const socket = net.connect({ port, host: '127.0.0.1' }, () => socket.write('PING\r\n'));
+      socket.once('data', (chunk) => {
+        socket.destroy();
+        resolve(chunk.toString('latin1'));
+      });
+      socket.once('error', (err) => resolve(`-${err.message}`));
+    });
+    if (reply.startsWith('+PONG')) return;
+    if (Date.now() > deadline) throw new Error(`redis-server on port ${port} still answers ${reply.trim()} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
