@@ -53,8 +53,8 @@
 //   (server logs, messages, nc) are compared where shown, each waited for up to 5 s.
 //
 // Usage: node --import tsx tools/replay-transcripts.ts [DOC.md ...]
-//   With no doc, replays REPLAYED_DOCS (the docs converted so far); a doc named on the
-//   command line is replayed whether listed or not (`make docs DOC=04-expiry/GUIDE.md`).
+//   With no doc, replays every doc that shows transcripts; a doc named on the command line
+//   is replayed alone (`make docs DOC=04-expiry/GUIDE.md`).
 //   TRANSCRIPT_JOBS=n sets how many sessions run side by side (default 3).
 import { relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,26 +63,9 @@ import { markdownFiles } from './check-docs.ts';
 import { stopEverything } from './transcripts/processes.ts';
 import { replayDocs, summary } from './transcripts/replay.ts';
 
-/**
- * The docs whose transcripts have been converted to the format above, so far; the others
- * are counted as "not converted yet". To convert a doc: make `make docs DOC=path` pass,
- * then add it here. Once every doc is converted, this line becomes
- * `export const REPLAYED_DOCS: readonly string[] | 'all' = 'all';`.
- */
-export const REPLAYED_DOCS: readonly string[] | 'all' = [
-  'README.md', '01-tcp-echo/README.md', '01-tcp-echo/GUIDE.md', '02-resp-parser/README.md', '02-resp-parser/GUIDE.md',
-  '03-get-set/README.md', '03-get-set/GUIDE.md', '04-expiry/README.md', '04-expiry/GUIDE.md', '07-pubsub/README.md', '07-pubsub/GUIDE.md',
-];
-
 /** The docs that show transcripts: the top README, and each step's README and GUIDE. */
 export function transcriptDocs(root: string): string[] {
   return markdownFiles(root).filter((f) => f === 'README.md' || /^\d\d-[^/]+\/(README|GUIDE)\.md$/.test(f));
-}
-
-export function docsToReplay(root: string): { replay: string[]; notConverted: string[] } {
-  const converted = (doc: string) => REPLAYED_DOCS === 'all' || REPLAYED_DOCS.includes(doc);
-  const all = transcriptDocs(root);
-  return { replay: all.filter(converted), notConverted: all.filter((d) => !converted(d)) };
 }
 
 if (isMain(import.meta.url)) {
@@ -94,13 +77,12 @@ if (isMain(import.meta.url)) {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   const named = process.argv.slice(2).map((d) => relative(root, resolve(d)));
-  const { replay, notConverted } = named.length > 0 ? { replay: named, notConverted: [] } : docsToReplay(root);
+  const replay = named.length > 0 ? named : transcriptDocs(root);
   const started = Date.now();
   const result = await replayDocs({ root, docs: replay, jobs: Number(process.env.TRANSCRIPT_JOBS ?? 3), progress: (line) => console.log(line) });
   for (const entry of result.report) console.log(`\n${entry}`);
   if (result.report.length > 0) console.log('');
   for (const line of summary(result)) console.log(line);
-  if (notConverted.length > 0) console.log(`not converted yet: ${notConverted.length} docs (${notConverted.join(', ')})`);
   console.log(`replay: ${replay.length} docs in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   process.exitCode = result.failures.length + result.problems.length === 0 ? 0 : 1;
 }

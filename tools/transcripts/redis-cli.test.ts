@@ -132,6 +132,24 @@ describeWithRedis(['redis-server', 'redis-cli'], 'the redis-cli emulator prints 
     expectContent('the output of redis-cli with nothing listening', await emulatedOneShot(port, false, ['PING']), real.stdout + real.stderr);
   });
 
+  it('prints nothing when SHUTDOWN closes the connection, as the real one does', async () => {
+    const outputs: string[] = [];
+    for (const run of ['real', 'emulated']) {
+      const doomed = await startRealRedis();
+      try {
+        if (run === 'real') {
+          const real = await runProgram('redis-cli', ['--no-raw', '-p', String(doomed.port), 'SHUTDOWN', 'NOSAVE']);
+          outputs.push(real.stdout + real.stderr);
+        } else {
+          outputs.push(await emulatedOneShot(doomed.port, false, ['SHUTDOWN', 'NOSAVE']));
+        }
+      } finally {
+        await doomed.stop();
+      }
+    }
+    expectContent('the output of redis-cli SHUTDOWN NOSAVE', outputs[1]!, outputs[0]!);
+  });
+
   it.each([false, true])('prints SUBSCRIBE\'s and PSUBSCRIBE\'s messages as the real one does (RESP3: %s)', async (resp3) => {
     const [news, weather] = resp3 ? ['news3', 'weather3'] : ['news', 'weather'];
     const runs = [['subscribe', news, weather], ['psubscribe', `${news}.*`]];

@@ -250,7 +250,8 @@ export class RedisCli {
     }
     const reply = await this.readReply();
     if (reply === null) {
-      this.write('Error: Server closed the connection\n');
+      // A server closing after SHUTDOWN did what was asked: cliReadReply says nothing then.
+      if (name !== 'shutdown') this.write('Error: Server closed the connection\n');
       this.client = null;
       return this.interactive ? 'done' : 'exit';
     }
