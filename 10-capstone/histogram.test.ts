@@ -2,7 +2,7 @@
 // by nearest rank. The histogram may report a value above the exact one, never below, and
 // never by more than its relative error.
 import { describe, expect, it } from 'vitest';
-import { HIGHEST_TRACKABLE, Histogram, RELATIVE_ERROR, bucketOf, highestInBucket } from './histogram.ts';
+import { HIGHEST_TRACKABLE, Histogram, RELATIVE_ERROR, bucketOf, highestInBucket, nearestRank } from './histogram.ts';
 
 /** A seeded generator (mulberry32), so a failure can be replayed. */
 function random(seed: number): () => number {
@@ -16,9 +16,9 @@ function random(seed: number): () => number {
   };
 }
 
+/** The exact percentile: the sample at its nearest rank, in sorted order. */
 function exactPercentile(sorted: readonly number[], p: number): number {
-  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
-  return sorted[rank - 1]!;
+  return sorted[nearestRank(p, sorted.length) - 1]!;
 }
 
 const PERCENTILES = [0, 1, 10, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.99, 99.999, 100];
@@ -60,6 +60,12 @@ describe('Histogram', () => {
       expect(histogram.mean).toBeCloseTo(samples.reduce((a, b) => a + b, 0) / samples.length, 3);
     });
   }
+
+  it('ranks percentiles as ceil(p% × count), float noise aside', () => {
+    expect([nearestRank(99.9, 1000), nearestRank(99, 1000), nearestRank(50, 3), nearestRank(50, 4)]).toEqual([999, 990, 2, 2]);
+    expect([nearestRank(0, 10), nearestRank(100, 10), nearestRank(99.99, 10), nearestRank(0.01, 10)]).toEqual([1, 10, 10, 1]);
+    for (let n = 1; n <= 2000; n++) expect(nearestRank(99.9, n)).toBe(Math.ceil((999 * n) / 1000));
+  });
 
   it('records values below 256 exactly', () => {
     const histogram = new Histogram();

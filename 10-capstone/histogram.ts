@@ -63,7 +63,7 @@ export class Histogram {
    */
   percentile(p: number): number {
     if (this.count === 0) return 0;
-    const rank = Math.max(1, Math.ceil((Math.min(100, Math.max(0, p)) / 100) * this.count));
+    const rank = nearestRank(p, this.count);
     let seen = 0;
     for (let i = 0; i < this.counts.length; i++) {
       seen += this.counts[i]!;
@@ -76,6 +76,16 @@ export class Histogram {
   get bucketCount(): number {
     return this.counts.length;
   }
+}
+
+/**
+ * Which value, counting from 1 in sorted order, is the p-th percentile of `count`:
+ * ceil(p% × count), at least 1. Rounded to 12 digits first, so that float noise cannot
+ * push a whole rank to the next (99.9 / 100 * 1000 is 999.0000000000001).
+ */
+export function nearestRank(p: number, count: number): number {
+  const exact = (Math.min(100, Math.max(0, p)) * count) / 100;
+  return Math.max(1, Math.ceil(Number(exact.toPrecision(12))));
 }
 
 /**

@@ -2,6 +2,7 @@
 // default), a step's server as a child process (for crash and signal tests), or real
 // Redis instead of either when TARGET=redis, to see the reference behaviour.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startRealRedis } from './redis-programs.ts';
@@ -39,6 +40,25 @@ export type StepOptions<S extends StepName> = NonNullable<Parameters<StepModules
 type StartServer = (options: object) => Promise<{ port: number; close(): Promise<void> }>;
 
 export const TARGET = process.env.TARGET === 'redis' ? 'redis' : 'step';
+
+/** The step folders that have a server.ts, in order ("01-tcp-echo", ...): the steps that exist so far. */
+export function stepsWithServer(root = ROOT): string[] {
+  return readdirSync(root)
+    .filter((d) => /^\d\d-/.test(d) && existsSync(join(root, d, 'server.ts')))
+    .sort();
+}
+
+/**
+ * The flags that make a step's server persist nothing, with its files (if any) in `dir`:
+ * as a redis-server with `--save '' --appendonly no`. Steps before 05 have no such flags
+ * (and refuse them); from 05 on the append-only file is on unless told otherwise; from 06
+ * on so are snapshots.
+ */
+export function persistenceOffFlags(step: string, dir: string): string[] {
+  const n = parseInt(step, 10);
+  if (n < 5) return [];
+  return ['--dir', dir, '--appendonly', 'no', ...(n >= 6 ? ['--save', ''] : [])];
+}
 
 /** The server.ts a test should run: the step's own, or an exercise's solution build. */
 export function serverPath(step: string, exercise?: string): string {
