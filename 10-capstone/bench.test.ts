@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../test/helpers/ports.ts';
 import { describeWithRedis, startRealRedis, type RealRedis } from '../test/helpers/real-redis.ts';
-import { ROOT, persistenceOffFlags, spawnStep, stepsWithServer, type ChildServer } from '../test/helpers/servers.ts';
+import { ROOT, persistenceOffFlags, spawnStep, type ChildServer } from '../test/helpers/servers.ts';
+import { stepsWithServer } from '../tools/check-docs.ts';
 import { xmlError } from '../test/helpers/xml.ts';
 import { FLAGS, USAGE, parseBenchArgs, phasesOf, runBench, type BenchOptions } from './bench.ts';
 import { flagDefaults } from '../lib/cli.ts';
@@ -59,7 +60,7 @@ describe('flags', () => {
 });
 
 describe('a short run', () => {
-  const step = stepsWithServer().at(-1)!;
+  const step = stepsWithServer(ROOT).at(-1)!;
   const dir = mkdtempSync(join(tmpdir(), 'capstone-bench-'));
   let ours: ChildServer;
   const options = (more: Partial<BenchOptions>): BenchOptions => ({ ...flagDefaults(FLAGS), warmup: 0, results: join(dir, 'results'), ...more });

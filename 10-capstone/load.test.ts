@@ -6,7 +6,8 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { persistenceOffFlags, spawnStep, stepsWithServer, type ChildServer } from '../test/helpers/servers.ts';
+import { ROOT, persistenceOffFlags, spawnStep, type ChildServer } from '../test/helpers/servers.ts';
+import { stepsWithServer } from '../tools/check-docs.ts';
 import { ask } from './bench.ts';
 import { connectAll, fillKeyspace, runPhase, type LoadConnection, type Shape } from './load.ts';
 import { Workload } from './workload.ts';
@@ -118,7 +119,7 @@ describe('a load generator that falls behind its schedule', () => {
 });
 
 describe('against a real step server', () => {
-  const step = stepsWithServer().at(-1)!;
+  const step = stepsWithServer(ROOT).at(-1)!;
   const dir = mkdtempSync(join(tmpdir(), 'capstone-load-'));
   let server: ChildServer;
   let connections: LoadConnection[] = [];

@@ -35,6 +35,11 @@ export function stepFolders(root: string): string[] {
     .sort();
 }
 
+/** Step folders that have a server.ts: the steps built so far, in order. */
+export function stepsWithServer(root: string): string[] {
+  return stepFolders(root).filter((s) => existsSync(join(root, s, 'server.ts')));
+}
+
 /** Every Markdown file the learner may read: the top README, lib/, the steps, tools, tests. */
 export function markdownFiles(root: string): string[] {
   const found: string[] = [];
@@ -293,7 +298,7 @@ export function makefileTargets(root: string): Set<string> {
   const targets = new Set<string>();
   const makefile = join(root, 'Makefile');
   if (!existsSync(makefile)) return targets;
-  const steps = stepFolders(root).filter((s) => existsSync(join(root, s, 'server.ts')));
+  const steps = stepsWithServer(root);
   const variables = new Map<string, string[]>([['STEPS', steps]]);
   for (const line of readFileSync(makefile, 'utf8').split('\n')) {
     const assignment = /^([A-Za-z_][A-Za-z0-9_]*)\s*[:?]?=\s*(.*)$/.exec(line);

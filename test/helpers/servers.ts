@@ -2,7 +2,6 @@
 // default), a step's server as a child process (for crash and signal tests), or real
 // Redis instead of either when TARGET=redis, to see the reference behaviour.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startRealRedis } from './redis-programs.ts';
@@ -40,13 +39,6 @@ export type StepOptions<S extends StepName> = NonNullable<Parameters<StepModules
 type StartServer = (options: object) => Promise<{ port: number; close(): Promise<void> }>;
 
 export const TARGET = process.env.TARGET === 'redis' ? 'redis' : 'step';
-
-/** The step folders that have a server.ts, in order ("01-tcp-echo", ...): the steps that exist so far. */
-export function stepsWithServer(root = ROOT): string[] {
-  return readdirSync(root)
-    .filter((d) => /^\d\d-/.test(d) && existsSync(join(root, d, 'server.ts')))
-    .sort();
-}
 
 /**
  * The flags that make a step's server persist nothing, with its files (if any) in `dir`:
