@@ -158,6 +158,8 @@ export interface BenchIo {
   /** A progress line, redrawn in place; called with '' to clear it. Leave it out for no progress. */
   progress?(line: string): void;
   command: string;
+  /** Said before the tables and in the report (make 10-capstone says what stands in for what). */
+  notes?: string[];
 }
 
 /** Runs the benchmark the options describe; returns the run and the report's files. */
@@ -171,7 +173,7 @@ export async function runBench(options: BenchOptions, io: BenchIo): Promise<{ ru
   } catch (err) {
     throw new Error(`nothing answers on ${options.host}:${options.port} (${(err as Error).message}): start your server first, or run make 10-capstone, which starts it`);
   }
-  const notes: string[] = [];
+  const notes = [...(io.notes ?? [])];
   const redisTarget = { host: options.host, port: options['redis-port'] };
   const redis = options['redis-port'] === 0 ? undefined : await findRedis(redisTarget);
   if (options['redis-port'] !== 0 && redis === undefined) {

@@ -107,9 +107,9 @@ export function latenessNotes(run: BenchRun): string[] {
   });
 }
 
-/** The run as the terminal shows it: the load, notes, a table per phase, warnings. */
+/** The run as the terminal shows it (after its notes): the load, a table per phase, warnings. */
 export function textReport(run: BenchRun): string {
-  const lines = [`Load: ${run.load}`, ...run.notes.map((n) => `Note: ${n}`), ''];
+  const lines = [`Load: ${run.load}`, ''];
   for (const phase of run.phases) {
     lines.push(phase.label, ...alignColumns(phaseRows(run, phase)));
     if (phase.shape.kind === 'open') lines.push(...latenessNotes(run).map((n) => `  ${n}`));

@@ -80,8 +80,12 @@ export function portInUse(port: number, host = '127.0.0.1'): Promise<boolean> {
   });
 }
 
-/** The kernel's clock ticks per second, the unit of /proc/PID/stat's CPU times. */
-const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+/** The kernel's clock ticks per second, the unit of /proc/PID/stat's CPU times (asked once, when needed). */
+let clockTicks: number | undefined;
+function clockTicksPerSecond(): number {
+  clockTicks ??= Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
+  return clockTicks;
+}
 
 /**
  * CPU time (user + system, every thread) a process has used so far, in seconds, from
@@ -89,7 +93,7 @@ const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' 
  * parentheses and may itself hold spaces and parentheses.
  */
 export function cpuSeconds(pid: number): number {
-  return cpuTicksOf(readFileSync(`/proc/${pid}/stat`, 'latin1')) / CLOCK_TICKS;
+  return cpuTicksOf(readFileSync(`/proc/${pid}/stat`, 'latin1')) / clockTicksPerSecond();
 }
 
 export function cpuTicksOf(stat: string): number {
