@@ -273,9 +273,11 @@ function driveClosedLoop(
 }
 
 /**
- * Open loop: request i is due at startedAt + i / rate. A timer sends whatever is due,
- * request i on connection i mod N, each stamped with its intended time; a late timer
- * (a busy generator) shows up in the latencies, and how late in `lateness`.
+ * Open loop: request i is due at startedAt + i / rate, and goes on connection i mod N,
+ * stamped with that intended time. What is due is sent by a timer, and also whenever
+ * replies arrive: Node's timers fire at best once a millisecond, and under load the
+ * replies wake the generator more often than that. However late a request leaves (a busy
+ * generator), its latency counts from when it was due, and `lateness` records by how much.
  */
 function driveOpenLoop(
   connections: LoadConnection[], workload: Workload, rate: number, limit: Limit, startedAt: number,
@@ -286,27 +288,29 @@ function driveOpenLoop(
   const n = connections.length;
   let issued = 0;
   let inFlight = 0;
+  const sendDue = (now: number) => {
+    const due = Math.min(total, Math.floor((now - startedAt) / period) + 1);
+    if (due <= issued) return;
+    for (let i = issued; i < due; i++) lateness.record((now - (startedAt + i * period)) * 1e6);
+    for (let c = 0; c < n; c++) {
+      // Of requests issued .. due-1, those for connection c: every n-th, from the first.
+      const first = issued + ((c - (issued % n) + n) % n);
+      const count = first < due ? Math.ceil((due - first) / n) : 0;
+      if (count > 0) connections[c]!.send(workload.batch(count), count, startedAt + first * period, n * period);
+    }
+    inFlight += due - issued;
+    issued = due;
+  };
   for (const c of connections) {
-    c.onReplies = (_now, answered) => {
+    c.onReplies = (now, answered) => {
       inFlight -= answered;
       if (progress) progress.completed += answered;
+      sendDue(now);
       if (issued === total && inFlight === 0) done();
     };
   }
   const tick = () => {
-    const now = performance.now();
-    const due = Math.min(total, Math.floor((now - startedAt) / period) + 1);
-    if (due > issued) {
-      for (let i = issued; i < due; i++) lateness.record((now - (startedAt + i * period)) * 1e6);
-      for (let c = 0; c < n; c++) {
-        // Requests issued .. due-1 that fall to connection c: every n-th, from the first.
-        const first = issued + ((c - (issued % n) + n) % n);
-        const count = first < due ? Math.ceil((due - first) / n) : 0;
-        if (count > 0) connections[c]!.send(workload.batch(count), count, startedAt + first * period, n * period);
-      }
-      inFlight += due - issued;
-      issued = due;
-    }
+    sendDue(performance.now());
     if (issued < total) setTimeout(tick, Math.max(0, startedAt + issued * period - performance.now()));
     else if (inFlight === 0) done();
   };
