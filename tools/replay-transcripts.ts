@@ -72,6 +72,7 @@ import { replayDocs, summary } from './transcripts/replay.ts';
 export const REPLAYED_DOCS: readonly string[] | 'all' = [
   'README.md', '01-tcp-echo/README.md', '01-tcp-echo/GUIDE.md', '02-resp-parser/README.md', '02-resp-parser/GUIDE.md',
   '03-get-set/README.md', '03-get-set/GUIDE.md', '04-expiry/README.md', '04-expiry/GUIDE.md', '07-pubsub/README.md', '07-pubsub/GUIDE.md',
+  '10-capstone/README.md', '10-capstone/GUIDE.md',
 ];
 
 /** The docs that show transcripts: the top README, and each step's README and GUIDE. */
