@@ -50,7 +50,7 @@ export function latencyChart(series: readonly Series[], title: string, subtitle:
   }
   for (const ns of yTicks(yMin, yMax)) {
     parts.push(`<line x1="${PLOT.left}" y1="${round(py(ns))}" x2="${PLOT.left + width}" y2="${round(py(ns))}" stroke="#ddd"/>`);
-    parts.push(`<text x="${PLOT.left - 8}" y="${round(py(ns) + 4)}" text-anchor="end">${escapeXml(formatLatency(ns).replace(/\.0+ /, " "))}</text>`);
+    parts.push(`<text x="${PLOT.left - 8}" y="${round(py(ns) + 4)}" text-anchor="end">${escapeXml(formatLatency(ns).replace(/\.0+ /, ' '))}</text>`);
   }
   parts.push(`<rect x="${PLOT.left}" y="${PLOT.top}" width="${width}" height="${height}" fill="none" stroke="#888"/>`);
   parts.push(`<text x="${PLOT.left + width / 2}" y="${HEIGHT - 16}" text-anchor="middle">percentile (log scale of 1 / (1 - p))</text>`);

@@ -134,7 +134,7 @@ async function main(): Promise<void> {
     console.log('(/proc/PID/stat, counted in 10 ms ticks: coarse when a run costs the server less than a second).');
     // Warm-up, not recorded: a Node server runs its hot paths interpreted until the JIT
     // compiles them, and the first scenario would pay for it.
-    for (const c of contenders) redisBenchmark(c.server.port, ['-t', 'set,get', '-n', String(Math.max(1000, REQUESTS / 4)), '-c', '50', '-P', '16']);
+    for (const c of contenders) redisBenchmark(c.server.port, ['-t', 'set,get', '-n', String(Math.max(20_000, REQUESTS / 4)), '-c', '50', '-P', '16']);
     for (let round = 0; round < ROUNDS; round++) {
       const order = [...contenders.slice(round % contenders.length), ...contenders.slice(0, round % contenders.length)];
       for (const scenario of SCENARIOS) {
