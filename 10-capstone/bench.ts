@@ -13,7 +13,8 @@ import { ReplyParser } from '../lib/resp-reply-parser.ts';
 import { encodeCommand } from '../lib/resp-reply.ts';
 import type { RespValue } from '../lib/resp.ts';
 import { formatCount } from './format.ts';
-import { connectAll, fillKeyspace, runPhase, type Limit, type LoadConnection, type PhaseOutcome, type PhaseProgress, type Shape, type Target } from './load.ts';
+import { connectAll, fillKeyspace, type LoadConnection, type Target } from './load-connection.ts';
+import { runPhase, type Limit, type PhaseOutcome, type PhaseProgress, type Shape } from './load.ts';
 import { phaseLabel, textReport, writeReport, type BenchRun, type Measurement, type PhaseSpec, type ServerUnderTest } from './report.ts';
 import { MIX_GET_SHARE, WORKLOADS, Workload } from './workload.ts';
 

@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, persistenceOffFlags, spawnStep, type ChildServer } from '../test/helpers/servers.ts';
 import { stepsWithServer } from '../tools/check-docs.ts';
 import { ask } from './bench.ts';
-import { connectAll, fillKeyspace, runPhase, type LoadConnection, type Shape } from './load.ts';
+import { connectAll, fillKeyspace, type LoadConnection } from './load-connection.ts';
+import { runPhase, type Shape } from './load.ts';
 import { Workload } from './workload.ts';
 
 const PING = '*1\r\n$4\r\nPING\r\n';

@@ -6,7 +6,8 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { latencyChart, type Series } from './chart.ts';
 import { formatCount, formatLatency, formatPercent, formatRatio } from './format.ts';
-import type { PhaseOutcome, Shape, Target } from './load.ts';
+import type { Target } from './load-connection.ts';
+import type { PhaseOutcome, Shape } from './load.ts';
 
 export interface ServerUnderTest {
   /** "ours (07-pubsub)", "redis 7.0.15". */

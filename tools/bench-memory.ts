@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ask } from '../10-capstone/bench.ts';
-import { connectAll, fillKeyspace } from '../10-capstone/load.ts';
+import { connectAll, fillKeyspace } from '../10-capstone/load-connection.ts';
 import { freePort } from '../test/helpers/ports.ts';
 import { persistenceOffFlags } from '../test/helpers/servers.ts';
 import { stepsWithServer } from './check-docs.ts';
