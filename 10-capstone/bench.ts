@@ -99,11 +99,15 @@ function describeLoad(options: BenchOptions, limit: Limit): string {
   return `${what}${keyed}; ${length} per phase${warm}; ${options.rounds} ${options.rounds === 1 ? 'round' : 'rounds'}`;
 }
 
-/** Sends one command on a connection of its own and returns the reply. */
+/** Sends one command on a connection of its own and returns the reply (within 5 s). */
 export function ask(target: Target, ...args: string[]): Promise<RespValue> {
   return new Promise((resolve, reject) => {
     const parser = new ReplyParser();
     const socket = net.connect({ host: target.host, port: target.port }, () => socket.write(encodeCommand(args)));
+    socket.setTimeout(5000, () => {
+      reject(new Error(`${target.host}:${target.port} did not answer ${args[0]} within 5 s`));
+      socket.destroy();
+    });
     socket.on('data', (chunk: Buffer) => {
       parser.feed(chunk);
       const reply = parser.next();
@@ -167,27 +171,43 @@ export interface BenchIo {
 export async function runBench(options: BenchOptions, io: BenchIo): Promise<{ run: BenchRun; files?: { markdown: string; chart: string } }> {
   const limit = limitOf(options);
   const phases = phasesOf(options);
-  const workload = new Workload({ name: options.workload, valueSize: options['value-size'], keys: options.keys });
-  const ours: ServerUnderTest = { label: options.name === '' ? 'ours' : `ours (${options.name})`, role: 'ours', target: { host: options.host, port: options.port } };
-  try {
-    ours.persistence = await persistenceOf(ours.target);
-  } catch (err) {
-    throw new Error(`nothing answers on ${options.host}:${options.port} (${(err as Error).message}): start your server first, or run make 10-capstone, which starts it`);
-  }
+  const ours = await findOurs(options);
   const notes = [...(io.notes ?? [])];
   const redisTarget = { host: options.host, port: options['redis-port'] };
   const redis = options['redis-port'] === 0 ? undefined : await findRedis(redisTarget);
   if (options['redis-port'] !== 0 && redis === undefined) {
     notes.push(`no Redis answers on ${redisTarget.host}:${redisTarget.port}, so this is ours alone. To compare, install Redis (apt-get install redis-server, brew install redis) and run make 10-capstone, which starts one`);
   }
+  for (const n of notes) io.log(`Note: ${n}`);
   const servers = redis ? [ours, redis] : [ours];
   const run: BenchRun = { startedAt: new Date(), load: describeLoad(options, limit), command: io.command, servers, phases, measurements: [], notes };
-  for (const n of notes) io.log(`Note: ${n}`);
+  run.measurements = await measureEach(servers, phases, options, limit, io);
+  io.log(textReport(run));
+  if (!options.report) return { run };
+  const files = writeReport(run, options.results);
+  io.log(`\nReport: ${files.markdown}\nChart:  ${files.chart}`);
+  return { run, files };
+}
 
+/** Our server, which must answer; how it persists, if it says. */
+async function findOurs(options: BenchOptions): Promise<ServerUnderTest> {
+  const target = { host: options.host, port: options.port };
+  try {
+    return { label: options.name === '' ? 'ours' : `ours (${options.name})`, role: 'ours', target, persistence: await persistenceOf(target) };
+  } catch (err) {
+    throw new Error(`nothing answers on ${options.host}:${options.port} (${(err as Error).message}): start your server first, or run make 10-capstone, which starts it`);
+  }
+}
+
+/**
+ * Every phase against every server, round after round, the servers' order alternating;
+ * each phase warmed up in the first round. Rounds of a phase are added up.
+ */
+async function measureEach(servers: ServerUnderTest[], phases: PhaseSpec[], options: BenchOptions, limit: Limit, io: BenchIo): Promise<Measurement[]> {
+  const workload = new Workload({ name: options.workload, valueSize: options['value-size'], keys: options.keys });
   const connections = new Map<ServerUnderTest, LoadConnection[]>();
   const outcomes = new Map<string, PhaseOutcome>();
-  const progress: PhaseProgress = { completed: 0, startedAt: 0 };
-  let ticker: NodeJS.Timeout | undefined;
+  const key = (server: ServerUnderTest, phase: PhaseSpec) => `${servers.indexOf(server)}/${phases.indexOf(phase)}`;
   try {
     for (const server of servers) {
       connections.set(server, await connectAll(server.target, options.clients));
@@ -202,34 +222,28 @@ export async function runBench(options: BenchOptions, io: BenchIo): Promise<{ ru
             io.progress?.(`${doing}: warming up`);
             await runPhase(conns, workload, phase.shape, { seconds: options.warmup }, { record: false });
           }
-          if (io.progress) {
-            ticker = setInterval(() => io.progress!(progressLine(doing, progress, limit)), 200);
-            ticker.unref();
-          }
-          const outcome = await runPhase(conns, workload, phase.shape, limit, { progress });
-          clearInterval(ticker);
-          io.progress?.('');
-          const key = `${servers.indexOf(server)}/${phases.indexOf(phase)}`;
-          outcomes.set(key, merge(outcomes.get(key), outcome));
+          const outcome = await withProgress(io, doing, limit, (progress) => runPhase(conns, workload, phase.shape, limit, { progress }));
+          outcomes.set(key(server, phase), merge(outcomes.get(key(server, phase)), outcome));
         }
       }
     }
   } finally {
-    clearInterval(ticker);
-    io.progress?.('');
     for (const conns of connections.values()) for (const c of conns) c.close();
   }
-  for (const phase of phases) {
-    for (const server of servers) {
-      const outcome = outcomes.get(`${servers.indexOf(server)}/${phases.indexOf(phase)}`)!;
-      run.measurements.push({ server, phase, outcome } satisfies Measurement);
-    }
+  return phases.flatMap((phase) => servers.map((server) => ({ server, phase, outcome: outcomes.get(key(server, phase))! })));
+}
+
+/** Runs `measure`, redrawing the progress line five times a second while it runs (if there is one). */
+async function withProgress<T>(io: BenchIo, doing: string, limit: Limit, measure: (progress: PhaseProgress) => Promise<T>): Promise<T> {
+  const progress: PhaseProgress = { completed: 0, startedAt: performance.now() };
+  const ticker = io.progress ? setInterval(() => io.progress!(progressLine(doing, progress, limit)), 200) : undefined;
+  ticker?.unref();
+  try {
+    return await measure(progress);
+  } finally {
+    clearInterval(ticker);
+    io.progress?.('');
   }
-  io.log(textReport(run));
-  if (!options.report) return { run };
-  const files = writeReport(run, options.results);
-  io.log(`\nReport: ${files.markdown}\nChart:  ${files.chart}`);
-  return { run, files };
 }
 
 function progressLine(doing: string, progress: PhaseProgress, limit: Limit): string {

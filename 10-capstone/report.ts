@@ -157,7 +157,7 @@ const COLORS = { ours: '#1f6feb', redis: '#d1242f' };
 export function chartSeries(run: BenchRun): Series[] {
   const open = run.phases.some((p) => p.shape.kind === 'open');
   return run.measurements.map((m) => ({
-    label: `${m.server.label}, ${m.phase.shape.kind === 'open' ? `open loop (${formatCount((m.phase.shape as { rate: number }).rate)}/s)` : 'closed loop'}`,
+    label: `${m.server.label}, ${m.phase.shape.kind === 'open' ? `open loop (${formatCount(m.phase.shape.rate)}/s)` : 'closed loop'}`,
     color: COLORS[m.server.role],
     dashed: open && m.phase.shape.kind === 'closed',
     latency: m.outcome.latency,
