@@ -1,7 +1,7 @@
 // What the benchmarks share: finding a step's folder, starting a server as a process of
 // its own (a step's, or redis-server) and waiting until it accepts connections, what a
 // process has used so far (CPU time and memory, from /proc), and running redis-benchmark.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import net from 'node:net';
 import { waitForPort } from '../test/helpers/ports.ts';
@@ -34,6 +34,7 @@ export async function startStepServer(step: string, port: number, args: string[]
   let stderr = '';
   child.stderr!.on('data', (chunk) => (stderr += chunk));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const forget = killOnExit(child);
   const listening = await Promise.race([waitForPort(port, 30_000).then(() => true), exited.then(() => false)]);
   if (!listening) throw new Error(`${step}/server.ts exited before it listened on ${port}: ${stderr.trim()}`);
   return {
@@ -41,6 +42,7 @@ export async function startStepServer(step: string, port: number, args: string[]
     pid: child.pid!,
     port,
     async stop() {
+      forget();
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGKILL');
         await exited;
@@ -52,7 +54,27 @@ export async function startStepServer(step: string, port: number, args: string[]
 /** Starts redis-server on `port`, persisting nothing unless `args` say otherwise, in a directory of its own. */
 export async function startRedisServer(port: number, args: string[] = []): Promise<BenchServer> {
   const redis = await startRealRedis(args, undefined, port);
-  return { name: 'redis', pid: redis.process.pid!, port, stop: () => redis.stop() };
+  const forget = killOnExit(redis.process);
+  return {
+    name: 'redis',
+    pid: redis.process.pid!,
+    port,
+    stop() {
+      forget();
+      return redis.stop();
+    },
+  };
+}
+
+/**
+ * Kills a server this process started if this process exits without stopping it (an error
+ * nobody caught, a closed stdout: `make bench | head`), so that no server outlives its
+ * benchmark. Returns what stop() calls to take the guard away.
+ */
+function killOnExit(child: ChildProcess): () => void {
+  const kill = () => child.kill('SIGKILL');
+  process.once('exit', kill);
+  return () => process.off('exit', kill);
 }
 
 /** Does anything answer PING with +PONG on this port? */
