@@ -3,8 +3,11 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 PORT ?= 6380
+REDIS_PORT ?= 6379
 TSX := node --import tsx
-STEPS := $(patsubst %/,%,$(sort $(dir $(wildcard [0-9][0-9]-*/server.ts))))
+# Steps whose target runs their server. make 10-capstone runs the benchmark instead (it
+# starts the capstone's server itself).
+STEPS := $(filter-out 10-capstone,$(patsubst %/,%,$(sort $(dir $(wildcard [0-9][0-9]-*/server.ts)))))
 VITEST := node_modules/.bin/vitest
 
 # Dependencies are installed on first use, and again whenever package-lock.json changes.
@@ -13,7 +16,7 @@ node_modules/.installed: package-lock.json package.json
 	@touch $@
 DEPS := node_modules/.installed
 
-.PHONY: help test typecheck docs drift exercises check hint diff bench bench-parser bench-bgsave bench-pubsub $(STEPS)
+.PHONY: help test typecheck docs drift exercises check hint diff bench bench-memory bench-parser bench-bgsave bench-pubsub 10-capstone $(STEPS)
 
 help: ## List the targets
 	@echo "Build your own Redis in TypeScript"
@@ -29,10 +32,13 @@ help: ## List the targets
 	@echo "Other flags, in redis-server's style, go in ARGS:"
 	@echo "  make 04-expiry ARGS=\"--loglevel debug\""
 	@echo
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 $(STEPS): $(DEPS)
 	$(TSX) $@/server.ts --port $(PORT) $(ARGS)
+
+10-capstone: $(DEPS) ## The finale: the capstone's server (PORT) against real Redis (REDIS_PORT) under load; table, report and chart in results/ (ARGS=--help)
+	PORT=$(PORT) REDIS_PORT=$(REDIS_PORT) $(TSX) tools/bench-capstone.ts $(ARGS)
 
 # The doc checks: the static rules, then every transcript replayed (DOC=path: that doc's only).
 DOC_CHECKS = $(TSX) tools/check-docs.ts && $(TSX) tools/replay-transcripts.ts $(DOC)
@@ -70,8 +76,11 @@ diff: $(DEPS) ## Show what a step adds to the one before it, and the lib/ files 
 bench-parser: $(DEPS) ## Parser throughput: lib/resp-request.ts against the redis-parser package
 	$(TSX) tools/bench-parser.ts
 
-bench: $(DEPS) ## A step against real Redis with redis-benchmark, as ratios: make bench STEP=03
-	STEP=$(or $(STEP),03) $(TSX) tools/bench-vs-redis.ts
+bench: $(DEPS) ## Every step from 03 on against real Redis with redis-benchmark: ops/s and CPU per request as ratios (STEP=05 for one; ROUNDS, REQUESTS)
+	STEP=$(STEP) ROUNDS=$(or $(ROUNDS),3) REQUESTS=$(or $(REQUESTS),200000) $(TSX) tools/bench-vs-redis.ts
+
+bench-memory: $(DEPS) ## Memory per key: 1,000,000 small keys, with and without deadlines, in a step and in real Redis (STEP=07, KEYS=...)
+	STEP=$(STEP) KEYS=$(or $(KEYS),1000000) $(TSX) tools/bench-memory.ts
 
 bench-bgsave: $(DEPS) ## Client waits and save time during a 1,000,000-key BGSAVE, against real Redis (KEYS=...)
 	STEP=$(or $(STEP),06) $(TSX) tools/bench-bgsave.ts

@@ -10,12 +10,13 @@
 //   3. the save time is from BGSAVE's reply until INFO says the save is over.
 //
 // Results are figures side by side and ratios (ours / Redis), never a pass or fail.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RawClient, command } from '../test/helpers/raw-client.ts';
 import { freePort } from '../test/helpers/ports.ts';
-import { startProcess, stepFolder } from './bench-processes.ts';
+import { startRedisServer, startStepServer, stepFolder } from './bench-processes.ts';
+import { persistenceOffFlags } from '../test/helpers/servers.ts';
 
 const KEYS = Number(process.env.KEYS ?? 1_000_000);
 const STEP = process.env.STEP ?? '06';
@@ -96,16 +97,11 @@ async function main(): Promise<void> {
   try {
     for (const who of ['redis', step]) {
       const port = await freePort();
-      const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', join(dir, who)];
-      rmSync(join(dir, who), { recursive: true, force: true });
-      if (who === 'redis') mkdirSync(join(dir, who));
-      const stop = who === 'redis'
-        ? await startProcess('redis-server', args, port)
-        : await startProcess(process.execPath, ['--import', 'tsx', `${step}/server.ts`, ...args, '--loglevel', 'warning'], port);
+      const server = who === 'redis' ? await startRedisServer(port) : await startStepServer(step, port, persistenceOffFlags(step, join(dir, who)));
       try {
         results.push([who, await measure(port)]);
       } finally {
-        stop();
+        await server.stop();
       }
     }
   } finally {

@@ -5,7 +5,6 @@
 //               messages; the clock stops when every subscriber has every message
 //   no one      PUBLISH to a channel nobody listens to, with 0 and 1,000 patterns that match
 //               nothing subscribed (redis-benchmark, -P 16): each PUBLISH tries every pattern
-import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RawClient, command } from '../test/helpers/raw-client.ts';
 import { freePort } from '../test/helpers/ports.ts';
-import { startProcess, stepFolder } from './bench-processes.ts';
+import { redisBenchmark, startRedisServer, startStepServer, stepFolder } from './bench-processes.ts';
+import { persistenceOffFlags } from '../test/helpers/servers.ts';
 
 const MESSAGE = 'm'.repeat(64);
 
@@ -69,8 +69,7 @@ async function publishToNobody(port: number, patterns: number): Promise<number> 
   const subscriber = await RawClient.connect(port);
   try {
     if (patterns > 0) await subscriber.request(command('PSUBSCRIBE', ...Array.from({ length: patterns }, (_, i) => `pattern:${i}:*`)), patterns);
-    const run = spawnSync('redis-benchmark', ['-h', '127.0.0.1', '-p', String(port), '-n', '200000', '-c', '50', '-P', '16', '--csv', 'publish', 'nobody', 'x'], { encoding: 'utf8' });
-    return Number(run.stdout.split('\n')[1]?.split(',')[1]?.replace(/"/g, ''));
+    return [...redisBenchmark(port, ['-n', '200000', '-c', '50', '-P', '16', 'publish', 'nobody', 'x']).values()][0] ?? NaN;
   } finally {
     subscriber.destroy();
   }
@@ -82,10 +81,7 @@ async function main(): Promise<void> {
   const results = new Map<string, [number, number]>();
   try {
     const ports = { redis: await freePort(), ours: await freePort() };
-    const stops = [
-      await startProcess('redis-server', ['--port', String(ports.redis), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], ports.redis),
-      await startProcess(process.execPath, ['--import', 'tsx', `${step}/server.ts`, '--port', String(ports.ours), '--bind', '127.0.0.1', '--loglevel', 'warning', '--save', '', '--dir', join(dir, 'ours')], ports.ours),
-    ];
+    const servers = [await startRedisServer(ports.redis), await startStepServer(step, ports.ours, persistenceOffFlags(step, join(dir, 'ours')))];
     try {
       const record = (label: string, who: 0 | 1, value: number) => {
         const row = results.get(label) ?? [0, 0];
@@ -101,7 +97,7 @@ async function main(): Promise<void> {
         record(`PUBLISH to no one, ${patterns} patterns (/s)`, 1, await publishToNobody(ports.ours, patterns));
       }
     } finally {
-      for (const stop of stops) stop();
+      for (const server of servers) await server.stop();
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -35,12 +35,18 @@ export function stepFolders(root: string): string[] {
     .sort();
 }
 
+/** Step folders that have a server.ts: the steps built so far, in order. */
+export function stepsWithServer(root: string): string[] {
+  return stepFolders(root).filter((s) => existsSync(join(root, s, 'server.ts')));
+}
+
 /** Every Markdown file the learner may read: the top README, lib/, the steps, tools, tests. */
 export function markdownFiles(root: string): string[] {
   const found: string[] = [];
   const walk = (dir: string) => {
     for (const entry of readdirSync(join(root, dir), { withFileTypes: true })) {
-      if (entry.name.startsWith('.') || entry.name === 'node_modules' || entry.name === 'data') continue;
+      // data/ and results/ hold what servers and benchmarks wrote (git ignores both).
+      if (entry.name.startsWith('.') || entry.name === 'node_modules' || entry.name === 'data' || entry.name === 'results') continue;
       const path = dir === '' ? entry.name : `${dir}/${entry.name}`;
       if (entry.isDirectory()) walk(path);
       else if (entry.name.endsWith('.md')) found.push(path);
@@ -293,7 +299,7 @@ export function makefileTargets(root: string): Set<string> {
   const targets = new Set<string>();
   const makefile = join(root, 'Makefile');
   if (!existsSync(makefile)) return targets;
-  const steps = stepFolders(root).filter((s) => existsSync(join(root, s, 'server.ts')));
+  const steps = stepsWithServer(root);
   const variables = new Map<string, string[]>([['STEPS', steps]]);
   for (const line of readFileSync(makefile, 'utf8').split('\n')) {
     const assignment = /^([A-Za-z_][A-Za-z0-9_]*)\s*[:?]?=\s*(.*)$/.exec(line);

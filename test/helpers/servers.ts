@@ -40,6 +40,18 @@ type StartServer = (options: object) => Promise<{ port: number; close(): Promise
 
 export const TARGET = process.env.TARGET === 'redis' ? 'redis' : 'step';
 
+/**
+ * The flags that make a step's server persist nothing, with its files (if any) in `dir`:
+ * as a redis-server with `--save '' --appendonly no`. Steps before 05 have no such flags
+ * (and refuse them); from 05 on the append-only file is on unless told otherwise; from 06
+ * on so are snapshots.
+ */
+export function persistenceOffFlags(step: string, dir: string): string[] {
+  const n = parseInt(step, 10);
+  if (n < 5) return [];
+  return ['--dir', dir, '--appendonly', 'no', ...(n >= 6 ? ['--save', ''] : [])];
+}
+
 /** The server.ts a test should run: the step's own, or an exercise's solution build. */
 export function serverPath(step: string, exercise?: string): string {
   const builds = process.env.EXERCISE_SOLUTIONS;

@@ -4,7 +4,7 @@
 // skipped (a program missing), failed.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { stepFolders } from '../check-docs.ts';
+import { stepsWithServer } from '../check-docs.ts';
 import { REQUIRE_REDIS, onPath } from '../../test/helpers/redis-programs.ts';
 import { parseTranscripts, type Transcript } from './parse.ts';
 import { formatFailure, type Failure } from './report.ts';
@@ -142,7 +142,7 @@ async function pool<T>(items: readonly T[], width: number, run: (item: T) => Pro
 export async function replayDocs(options: ReplayOptions): Promise<ReplayResult> {
   const docRoot = options.docRoot ?? options.root;
   const waitMs = options.waitMs ?? DEFAULT_WAIT_MS;
-  const steps = stepFolders(options.root).filter((s) => existsSync(join(options.root, s, 'server.ts')));
+  const steps = stepsWithServer(options.root);
   const result: ReplayResult = { replayed: 0, sessions: 0, alsoRedis: 0, notReplayed: [], skipped: [], notRun: 0, failures: [], problems: [], report: [] };
   const plans: SessionPlan[] = [];
   for (const doc of options.docs) {
